@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install the pinned real tools the tests (and `aiplat-gen check`) run: kubeconform and kustomize.
+#
+# Binaries go to ${AIPLAT_TOOLS:-<repo>/.tools}/bin. A tool already there at the pinned version is
+# left alone, so running this again is cheap. Needs only Go and the Go module proxy.
+set -euo pipefail
+
+KUBECONFORM_VERSION="v0.7.0"
+KUSTOMIZE_VERSION="v5.8.1"
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools_dir="${AIPLAT_TOOLS:-${repo_root}/.tools}"
+bin_dir="${tools_dir}/bin"
+
+if ! command -v go >/dev/null 2>&1; then
+    echo "install-tools: 'go' not found on PATH; install Go (https://go.dev/dl/) first" >&2
+    exit 1
+fi
+
+mkdir -p "${bin_dir}"
+bin_dir="$(cd "${bin_dir}" && pwd)"
+
+# has_version BINARY EXPECTED ARGS...: true when BINARY exists and `BINARY ARGS...` prints EXPECTED.
+has_version() {
+    local binary="$1" expected="$2"
+    shift 2
+    [[ -x "${binary}" ]] || return 1
+    local out
+    out="$("${binary}" "$@" 2>&1)" || return 1
+    [[ "${out}" == *"${expected}"* ]]
+}
+
+# install_tool NAME MODULE VERSION LDFLAGS VERSION_ARGS...
+install_tool() {
+    local name="$1" module="$2" version="$3" ldflags="$4"
+    shift 4
+    local binary="${bin_dir}/${name}"
+    if has_version "${binary}" "${version}" "$@"; then
+        echo "install-tools: ${name} ${version} already in ${bin_dir}"
+        return 0
+    fi
+    echo "install-tools: installing ${name} ${version} (go install ${module}@${version}) ..."
+    # CGO off: static binaries that do not depend on the host's libc.
+    GOBIN="${bin_dir}" CGO_ENABLED=0 go install -trimpath -ldflags="${ldflags}" "${module}@${version}"
+    if ! has_version "${binary}" "${version}" "$@"; then
+        echo "install-tools: ${binary} does not report ${version} after install:" >&2
+        "${binary}" "$@" >&2 || true
+        exit 1
+    fi
+}
+
+# kubeconform's version string is stamped by its release build (goreleaser: -X main.version={{.Tag}});
+# a plain `go install` would report "development", so stamp it the same way.
+install_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "${KUBECONFORM_VERSION}" \
+    "-X main.version=${KUBECONFORM_VERSION}" -v
+# kustomize reads its version from the Go build info, which `go install module@version` records.
+install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "${KUSTOMIZE_VERSION}" "" version
+
+echo "install-tools: tools are in ${bin_dir}"
+echo "install-tools:   kubeconform $("${bin_dir}/kubeconform" -v 2>&1)"
+echo "install-tools:   kustomize $("${bin_dir}/kustomize" version 2>&1)"

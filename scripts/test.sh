@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need (pinned), then runs pytest.
+#
+#   bash scripts/test.sh            # everything
+#   bash scripts/test.sh -k golden  # extra arguments go to pytest
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${repo_root}"
+
+python="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+    "${python}" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet -c requirements/constraints.txt -e ".[test]"
+
+bash scripts/install-tools.sh
+
+export AIPLAT_TOOLS="${repo_root}/.tools"
+export PATH="${AIPLAT_TOOLS}/bin:${PATH}"
+exec .venv/bin/python -m pytest "$@"

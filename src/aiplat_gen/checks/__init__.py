@@ -1,0 +1,31 @@
+"""Cross-layer checks: facts pydantic cannot see because they span several parts of a profile.
+
+Each check takes the typed profile and a locator and returns diagnostics; the registry below is
+the complete list, run in order, and every finding is reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from aiplat_gen.checks import cluster
+from aiplat_gen.errors import Diagnostic
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.validate import Locator
+
+Check = Callable[[Profile, Locator], Iterable[Diagnostic]]
+
+CHECKS: tuple[Check, ...] = (
+    cluster.unique_names,
+    cluster.gpu_products,
+    cluster.gpu_sharing,
+    cluster.namespaces,
+    cluster.quotas,
+    cluster.priority_classes,
+    cluster.node_pool_taints,
+)
+
+
+def run_checks(profile: Profile, locator: Locator) -> list[Diagnostic]:
+    """Run every registered check and collect all findings."""
+    return [d for check in CHECKS for d in check(profile, locator)]

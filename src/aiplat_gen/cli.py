@@ -1,0 +1,149 @@
+"""The `aiplat-gen` command line: parse options, call one core function, map errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from aiplat_gen import __version__
+from aiplat_gen.errors import AiplatError, DriftError, ExitCode, Severity
+
+app = typer.Typer(
+    name="aiplat-gen",
+    help="Validate a platform profile and render the GitOps tree of an LLM inference platform.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+
+ProfilesOpt = Annotated[Path, typer.Option("--profiles-dir", help="Folder of profiles.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every profile in the profiles folder.")]
+RefsArg = Annotated[list[str] | None, typer.Argument(
+    help="Profile names (profiles/<name>.yaml) or paths.", show_default=False)]
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format", help="Diagnostics as text, json or github (default: github inside GitHub "
+    "Actions, else text).")]
+
+
+def _run(action: Callable[[], T], fmt: str | None = None) -> T:
+    """Run a core call; turn every failure into a message and an exit code, never a traceback."""
+    from aiplat_gen.report import default_format, format_diagnostics
+
+    try:
+        return action()
+    except DriftError as exc:
+        typer.echo(f"aiplat-gen: {exc.message}; stale:", err=True)
+        for path in exc.stale:
+            typer.echo(f"  {path}", err=True)
+        typer.echo("run `aiplat-gen render` and commit the result", err=True)
+        raise typer.Exit(ExitCode.DRIFT) from None
+    except AiplatError as exc:
+        if exc.diagnostics:
+            sys.stderr.write(format_diagnostics(exc.diagnostics, fmt or default_format()))
+            errors = sum(d.severity is Severity.ERROR for d in exc.diagnostics)
+            typer.echo(f"aiplat-gen: {errors} error(s); nothing was written", err=True)
+        else:
+            typer.echo(f"aiplat-gen: {exc.message}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("aiplat-gen: interrupted", err=True)
+        raise typer.Exit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 4
+        with tempfile.NamedTemporaryFile("w", prefix="aiplat-gen-", suffix=".log",
+                                         delete=False) as log:
+            traceback.print_exc(file=log)
+        typer.echo(f"aiplat-gen: internal error: {type(exc).__name__}: {exc} "
+                   f"(traceback in {log.name})", err=True)
+        raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aiplat-gen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Validate a platform profile and render the GitOps tree of an LLM inference platform."""
+
+
+@app.command()
+def validate(
+    refs: RefsArg = None,
+    all_profiles: AllOpt = False,
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    fmt: FormatOpt = None,
+) -> None:
+    """Check profiles (schema and cross-layer facts) without rendering. Exit 1 if invalid."""
+    from aiplat_gen import app as core
+    from aiplat_gen.report import default_format, format_diagnostics
+
+    settings = core.Settings(profiles_dir=profiles_dir)
+    results = _run(lambda: core.validate_many(core.select(refs or [], all_profiles, settings)),
+                   fmt)
+    warnings = [w for r in results for w in r.warnings]
+    if warnings:
+        sys.stderr.write(format_diagnostics(warnings, fmt or default_format()))
+    if (fmt or default_format()) == "json":
+        typer.echo(format_diagnostics(warnings, "json"), nl=False)
+    else:
+        typer.echo(f"{len(results)} profile(s) valid: " + ", ".join(r.name for r in results))
+
+
+@app.command()
+def render(
+    refs: RefsArg = None,
+    all_profiles: AllOpt = False,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("output"),
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 3 if the output folder is stale.")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Write nothing; print a unified diff of what would change.")] = False,
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    templates_dir: Annotated[Path | None, typer.Option(
+        "--templates-dir", help="Folder of templates that override the built-in ones.")] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Render profiles (with the profiles they extend) into the output folder."""
+    from aiplat_gen import app as core
+    from aiplat_gen.report import default_format, format_diagnostics
+
+    settings = core.Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
+    result = _run(lambda: core.render(refs or [], all_profiles, settings, check, diff), fmt)
+    if result.warnings:
+        sys.stderr.write(format_diagnostics(result.warnings, fmt or default_format()))
+    if diff:
+        typer.echo(result.diff, nl=False)
+        return
+    objects = sum(result.objects.values())
+    names = ", ".join(vp.name for vp in result.profiles)
+    if check:
+        typer.echo(f"{out}: up to date ({len(result.files)} files, {objects} objects; {names})")
+        return
+    done = result.outcome
+    assert done is not None
+    typer.echo(f"rendered {names} into {out}: {objects} objects in {len(result.files)} files "
+               f"({len(done.written)} written, {len(done.unchanged)} unchanged, "
+               f"{len(done.removed)} removed)")
+    for rel in done.kept_edited:
+        typer.echo(f"warning: {rel} is no longer rendered but was edited; left in place", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,47 @@
+"""What every component shares: its input context, its output, the common labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiplat_gen import templating
+from aiplat_gen.model.profile import Profile
+
+MANAGED_BY = "aiplat-gen"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a component reads: the validated profile and where templates come from."""
+
+    profile: Profile
+    templates_dir: Path | None = None
+
+    def render(self, template: str, **view: Any) -> list[dict[str, Any]]:
+        """Render one template into parsed Kubernetes objects (or values mappings)."""
+        return templating.render_documents(template, self.templates_dir, **view)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A component's output: Kubernetes objects and Helm values per chart."""
+
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    helm_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def labels(profile: Profile, name: str, component: str, version: str | None = None,
+           **extra: str) -> dict[str, str]:
+    """The recommended labels every object carries (DESIGN 4)."""
+    result = {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": profile.spec.platform.name,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+    result["app.kubernetes.io/version"] = version or profile.spec.platform.version
+    result.update(extra)
+    return result

@@ -1,0 +1,118 @@
+"""One error hierarchy, one exit-code enum, and the located diagnostics every error carries."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes, the same for every verb."""
+
+    OK = 0
+    INVALID = 1  # invalid profile or failed check
+    USAGE = 2
+    DRIFT = 3  # `render --check` found stale output
+    INTERNAL = 4
+
+
+class Severity(enum.Enum):
+    """How bad a diagnostic is: errors stop a render, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a source file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem with its location, the dotted profile path, a message and a hint."""
+
+    position: Position | None
+    path: str
+    message: str
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Order by file, line, column, then path and message, for stable reports."""
+        pos = self.position or Position("", 0, 0)
+        return (pos.file, pos.line, pos.column, self.path, self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.position}: " if self.position else ""
+        path = f"{self.path}: " if self.path else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        level = "warning: " if self.severity is Severity.WARNING else ""
+        return f"{where}{level}{path}{self.message}{hint}"
+
+
+class AiplatError(Exception):
+    """Base class of every error the tool reports to the user; it knows its exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str = "", diagnostics: list[Diagnostic] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.diagnostics: list[Diagnostic] = sorted(diagnostics or [], key=Diagnostic.sort_key)
+
+
+class UsageError(AiplatError):
+    """The command line is wrong (unknown profile name, conflicting options)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ProfileError(AiplatError):
+    """The profile (or one of its parents) is invalid; carries every diagnostic at once."""
+
+    exit_code = ExitCode.INVALID
+
+
+class OutputError(AiplatError):
+    """The output folder cannot be written safely (a foreign file in the way, no permission)."""
+
+    exit_code = ExitCode.INVALID
+
+
+class DriftError(AiplatError):
+    """`render --check` found files that differ from a fresh render."""
+
+    exit_code = ExitCode.DRIFT
+
+    def __init__(self, message: str, stale: list[str]) -> None:
+        super().__init__(message)
+        self.stale = stale
+
+
+@dataclass
+class DiagnosticBag:
+    """Collects diagnostics during a pass so that every problem is reported at once."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        """Record one diagnostic."""
+        self.items.append(diagnostic)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The diagnostics that stop a render."""
+        return [d for d in self.items if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The diagnostics that are reported but do not stop a render."""
+        return [d for d in self.items if d.severity is Severity.WARNING]

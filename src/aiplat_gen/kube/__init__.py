@@ -1,0 +1,1 @@
+"""Offline Kubernetes validation: schemas prepared for kubeconform and the kubeconform runner."""

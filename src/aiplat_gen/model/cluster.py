@@ -1,0 +1,193 @@
+"""Profile models of the cluster layer: node pools, the GPU Operator, namespaces, priorities."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from aiplat_gen.model.types import (
+    DnsLabel,
+    LabelKey,
+    LabelValue,
+    Quantity,
+    Strict,
+)
+
+
+SharingMode = Literal["none", "mig", "time-slicing"]
+
+
+class GpuSharing(Strict):
+    """GPU sharing for a node pool: whole GPUs, MIG slices, or time-slicing."""
+
+    mode: SharingMode = "none"
+    """`none` (whole GPUs), `mig` (hardware slices, A100/H100/H200/A30 only) or `time-slicing`."""
+    mig_profile: str | None = Field(default=None, examples=["1g.10gb"])
+    """With `mode: mig`: the MIG profile every GPU of the pool is split into (`all-<profile>`)."""
+    replicas: int | None = Field(default=None, examples=[4])
+    """With `mode: time-slicing`: how many pods share each GPU (must be > 1)."""
+
+
+class GpuSpec(Strict):
+    """The GPUs of every node in a pool."""
+
+    product: str = Field(examples=["h100-80gb"])
+    """GPU product key from aiplat-gen's GPU table (e.g. `a100-80gb`, `h100-80gb`, `l4`)."""
+    count: int = Field(ge=1, le=16, examples=[8])
+    """GPUs per node."""
+    sharing: GpuSharing = GpuSharing()
+    """How the GPUs are shared (default: whole GPUs)."""
+
+
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class Taint(Strict):
+    """A node taint; workloads scheduled to the pool get the matching toleration."""
+
+    key: LabelKey
+    value: LabelValue = ""
+    effect: TaintEffect = "NoSchedule"
+
+
+class KarpenterNodeClassRef(Strict):
+    """Reference from a Karpenter NodePool to a provider node class."""
+
+    group: str = "karpenter.k8s.aws"
+    kind: str = "EC2NodeClass"
+    name: DnsLabel
+
+
+class KarpenterPool(Strict):
+    """Settings of the Karpenter `NodePool` (karpenter.sh/v1) rendered for a pool."""
+
+    node_class_ref: KarpenterNodeClassRef
+    """The provider's node class the NodePool launches (for AWS an `EC2NodeClass`)."""
+    instance_types: list[str] = Field(default_factory=list, examples=[["p5.48xlarge"]])
+    """Allowed instance types (`node.kubernetes.io/instance-type`); empty means any."""
+    capacity_types: list[Literal["on-demand", "spot", "reserved"]] = Field(
+        default_factory=lambda: ["on-demand"])
+    """Allowed `karpenter.sh/capacity-type` values."""
+    consolidate_after: str = Field(default="10m", examples=["10m"])
+    """How long a node must be empty or underused before Karpenter consolidates it."""
+
+
+class NodePool(Strict):
+    """A group of identical nodes; workloads name a pool and get its selector and tolerations."""
+
+    name: DnsLabel
+    """Pool name, also the value of the `ai.platform/node-pool` node label."""
+    gpu: GpuSpec | None = None
+    """The pool's GPUs; omit for a CPU pool."""
+    nodes: int = Field(default=1, ge=0, le=10_000)
+    """Number of nodes (for Karpenter: the most nodes it may launch)."""
+    cpu: Quantity = Field(examples=["96"])
+    """Allocatable CPU per node."""
+    memory: Quantity = Field(examples=["1Ti"])
+    """Allocatable memory per node."""
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Extra node labels; they also become the nodeSelector of workloads on this pool."""
+    taints: list[Taint] = Field(default_factory=list)
+    """Node taints; workloads on this pool tolerate them, nothing else does."""
+    provisioner: Literal["static", "karpenter"] = "static"
+    """`static` for pre-provisioned nodes, `karpenter` to also render a Karpenter NodePool."""
+    karpenter: KarpenterPool | None = None
+    """Karpenter settings, required with `provisioner: karpenter`."""
+
+    @model_validator(mode="after")
+    def _karpenter_settings(self) -> NodePool:
+        if self.provisioner == "karpenter" and self.karpenter is None:
+            raise ValueError("`provisioner: karpenter` needs a `karpenter` section "
+                             "(nodeClassRef at least)")
+        if self.provisioner == "static" and self.karpenter is not None:
+            raise ValueError("`karpenter` settings need `provisioner: karpenter`")
+        return self
+
+
+class GpuOperator(Strict):
+    """NVIDIA GPU Operator Helm values (chart `gpu-operator`, pinned version)."""
+
+    enabled: bool = True
+    """Render the GPU Operator values (and later its ArgoCD Application)."""
+    chart_version: Literal["v26.7.0"] = "v26.7.0"
+    """The chart version the values are written for; its values file is checked in tests."""
+    namespace: DnsLabel = "gpu-operator"
+    """Namespace of the operator; it is labelled Pod Security `privileged`."""
+    driver_enabled: bool = True
+    """Install the driver with the operator (off when nodes ship a driver, e.g. managed images)."""
+    driver_version: str | None = Field(default=None, examples=["580.95.05"])
+    """Pin a driver version; empty keeps the chart's default for its version."""
+    toolkit_enabled: bool = True
+    """Install the NVIDIA container toolkit with the operator."""
+    mig_strategy: Literal["single", "mixed"] = "single"
+    """MIG strategy: `single` exposes slices as `nvidia.com/gpu`, `mixed` as `nvidia.com/mig-<p>`."""
+    dcgm_service_monitor: bool = True
+    """Create the DCGM exporter ServiceMonitor (needs the Prometheus operator)."""
+    dcgm_honor_labels: bool = False
+    """`honorLabels` of that ServiceMonitor. False (the default) means the workload's pod and
+    namespace appear on GPU metrics as `exported_pod` / `exported_namespace`."""
+    scrape_interval: str = "15s"
+    """Scrape interval of the DCGM exporter ServiceMonitor."""
+
+
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+
+
+class Quota(Strict):
+    """A namespace ResourceQuota. GPUs are quota'd on requests only (Kubernetes allows no
+    `limits.` quota for extended resources)."""
+
+    gpus: int | None = Field(default=None, ge=0, examples=[16])
+    """Whole GPUs (`requests.nvidia.com/gpu`)."""
+    mig_devices: dict[str, int] = Field(default_factory=dict, examples=[{"1g.10gb": 7}])
+    """MIG slices per profile (`requests.nvidia.com/mig-<profile>`, mixed strategy)."""
+    cpu: Quantity | None = None
+    """`requests.cpu`."""
+    memory: Quantity | None = None
+    """`requests.memory`; `limits.memory` is set to the same value."""
+    pods: int | None = Field(default=None, ge=0)
+    """Most pods in the namespace."""
+    persistent_volume_claims: int | None = Field(default=None, ge=0)
+    """Most PersistentVolumeClaims."""
+    storage: Quantity | None = None
+    """`requests.storage` summed over PVCs."""
+
+
+class LimitRange(Strict):
+    """Defaults for containers that do not set requests and limits."""
+
+    default_cpu: Quantity | None = None
+    default_memory: Quantity | None = None
+    default_request_cpu: Quantity | None = None
+    default_request_memory: Quantity | None = None
+    max_memory: Quantity | None = None
+
+
+class Namespace(Strict):
+    """A namespace the platform owns, with its Pod Security level, quota and limits."""
+
+    name: DnsLabel
+    purpose: Literal["inference", "data", "gateway", "observability", "batch"] = "inference"
+    """What runs here; inference and data namespaces must be `restricted`."""
+    pod_security: PodSecurityLevel = "restricted"
+    """Pod Security level for `enforce`, `audit` and `warn`."""
+    quota: Quota | None = None
+    """ResourceQuota; omit for none."""
+    limit_range: LimitRange | None = None
+    """LimitRange defaults; omit for none."""
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+
+
+class PriorityClass(Strict):
+    """A PriorityClass; exactly one is the default for inference and one for batch workloads."""
+
+    name: DnsLabel
+    value: int = Field(ge=-2_147_483_648, le=1_000_000_000)
+    """Priority; user classes may not exceed one billion (higher is reserved for the system)."""
+    preemption_policy: Literal["PreemptLowerPriority", "Never"] = "PreemptLowerPriority"
+    default_for: Literal["inference", "batch"] | None = None
+    """Workloads of this kind get this class unless they name another."""
+    global_default: bool = False
+    """Make it the cluster-wide default (rarely wanted)."""
+    description: str = ""

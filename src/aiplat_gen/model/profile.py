@@ -1,0 +1,56 @@
+"""The platform profile: the root model and its `spec`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from aiplat_gen.model.cluster import GpuOperator, Namespace, NodePool, PriorityClass
+from aiplat_gen.model.types import DnsLabel, LabelKey, LabelValue, Strict
+
+API_VERSION = "aiplat.dev/v1alpha1"
+KIND = "PlatformProfile"
+
+
+class Metadata(Strict):
+    """Profile metadata; `name` must match the file name (`profiles/<name>.yaml`)."""
+
+    name: DnsLabel
+    """The profile (and environment) name."""
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Labels for your own bookkeeping; not rendered."""
+
+
+class Platform(Strict):
+    """Names used across the platform's objects."""
+
+    name: DnsLabel = Field(examples=["acme-ai"])
+    """The platform name: the `app.kubernetes.io/part-of` label on every object."""
+    version: str = Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$", examples=["2026.11.1"])
+    """The platform release: `app.kubernetes.io/version` on objects without an app version."""
+
+
+class Spec(Strict):
+    """Everything the platform consists of."""
+
+    platform: Platform
+    kubernetes_version: str = Field(pattern=r"^1\.(2[5-9]|3[0-7])(\.[0-9]+)?$", examples=["1.33"])
+    """Target Kubernetes minor version (1.25-1.37): the schemas the output is checked against."""
+    node_pools: list[NodePool] = Field(min_length=1)
+    """GPU and CPU node pools."""
+    gpu_operator: GpuOperator = GpuOperator()
+    """NVIDIA GPU Operator settings."""
+    namespaces: list[Namespace] = Field(default_factory=list)
+    """Namespaces the platform owns."""
+    priority_classes: list[PriorityClass] = Field(default_factory=list)
+    """Priority classes; one default for inference, one for batch."""
+
+
+class Profile(Strict):
+    """A platform profile (`apiVersion: aiplat.dev/v1alpha1`, `kind: PlatformProfile`)."""
+
+    api_version: Literal["aiplat.dev/v1alpha1"]
+    kind: Literal["PlatformProfile"]
+    metadata: Metadata
+    spec: Spec

@@ -1,0 +1,115 @@
+"""Constrained types shared by the profile models: names, quantities, images, durations."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+DnsLabel = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL_PATTERN),
+    Field(description="A DNS-1123 label: lower-case letters, digits and '-', at most 63 "
+          "characters, starting and ending with a letter or digit.", examples=["inference"]),
+]
+
+# Kubernetes resource.Quantity, as the API server parses it.
+_QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
+_SUFFIX = {
+    "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+    "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+
+
+def parse_quantity(text: str) -> Decimal:
+    """The numeric value of a Kubernetes quantity (`512Mi` -> 536870912, `500m` -> 0.5)."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity")
+    number = match.group(1)
+    suffix = match.group(3) or ""
+    try:
+        if suffix[:1] in ("e", "E"):
+            return Decimal(number + suffix)
+        return Decimal(number) * Decimal(_SUFFIX[suffix])
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity") from None
+
+
+def _quantity(value: str) -> str:
+    parse_quantity(value)
+    return value
+
+
+Quantity = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(_quantity),
+    Field(description="A Kubernetes quantity such as `500m`, `4`, `16Gi`.", examples=["16Gi"]),
+]
+
+_DURATION = re.compile(r"^([0-9]+(ms|s|m|h))+$")
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(f"{value!r} is not a duration like 30s, 5m or 1h")
+    return value
+
+
+Duration = Annotated[
+    str,
+    AfterValidator(_duration),
+    Field(description="A Prometheus-style duration: `30s`, `5m`, `1h`.", examples=["30s"]),
+]
+
+# A container image reference with a pinned tag or digest; `latest` and a missing tag are refused.
+_IMAGE = re.compile(
+    r"^(?P<repo>[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def _image(value: str) -> str:
+    match = _IMAGE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not an image reference (registry/repository:tag)")
+    if not match.group("tag") and not match.group("digest"):
+        raise ValueError(f"image {value!r} has no tag; pin a version tag or a sha256 digest")
+    if match.group("tag") == "latest" and not match.group("digest"):
+        raise ValueError(f"image {value!r} uses `latest`; pin a version tag or a sha256 digest")
+    return value
+
+
+ImageRef = Annotated[
+    str,
+    AfterValidator(_image),
+    Field(description="A container image pinned to a version tag or a sha256 digest; `latest` "
+          "is refused.", examples=["vllm/vllm-openai:v0.11.0"]),
+]
+
+# Label keys: an optional DNS subdomain prefix and a name (Kubernetes' qualified name).
+LABEL_KEY_PATTERN = (r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                     r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LabelKey = Annotated[str, StringConstraints(max_length=316, pattern=LABEL_KEY_PATTERN)]
+LabelValue = Annotated[
+    str, StringConstraints(max_length=63, pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+]
+
+
+class Strict(BaseModel):
+    """Base of every profile model: camelCase keys, unknown keys refused, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        strict=True,
+    )
