@@ -103,7 +103,8 @@ def load_file(path: Path) -> Node:
         raise _fail(shown, 1, 1, f"invalid YAML: {exc}") from None
     root = Position(shown, 1, 1)
     if not isinstance(raw, CommentedMap):
-        kind = "empty" if raw is None else type(raw).__name__
+        kind = "nothing" if raw is None else "a list" if isinstance(raw, CommentedSeq) else (
+            f"a single value ({type(raw).__name__})")
         raise _fail(shown, 1, 1, f"profile must be a mapping, got {kind}",
                     "start with `apiVersion: aiplat.dev/v1alpha1`")
     budget = _Budget(shown)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +18,42 @@ from pydantic import ValidationError
 
 from aiplat_gen.errors import Diagnostic, Position, ProfileError, Severity
 from aiplat_gen.loader import to_plain
-from aiplat_gen.model.profile import Profile
+from aiplat_gen.model.profile import KUBERNETES_VERSION_PATTERN, Profile
+from aiplat_gen.model.types import DNS_LABEL_PATTERN
 from aiplat_gen.profiles import ProfileSource, load_profile
 
 Loc = tuple[str | int, ...]
+
+# Friendlier words for the regular expressions of constrained types.
+PATTERN_MESSAGES: dict[str, tuple[str, str]] = {
+    DNS_LABEL_PATTERN: ("must be a DNS-1123 label",
+                        "lower-case letters, digits and '-', starting and ending with a letter "
+                        "or digit"),
+    KUBERNETES_VERSION_PATTERN: ("must be a Kubernetes minor version from 1.25 to 1.37",
+                                 'quote it, e.g. "1.33"'),
+}
+KEY_HINTS: dict[str, str] = {
+    "limits.nvidia.com/gpu": "GPU quota is `gpus`, written as requests.nvidia.com/gpu; "
+    "Kubernetes allows no `limits.` quota for extended resources",
+    "requests.nvidia.com/gpu": "write GPU quota as `gpus: <count>`",
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+               list: "a list", dict: "a mapping", type(None): "null"}
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 def format_path(loc: Loc) -> str:
     """`('spec', 'models', 1, 'gpus')` -> `spec.models[1].gpus`."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{json.dumps(part)}]"
+        else:
+            out += f".{part}" if out else part
     return out
 
 
@@ -105,7 +131,9 @@ def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> l
             allowed = allowed_keys(loc[:-1])
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             message = f"unknown key {key!r}"
-            if close:
+            if key in KEY_HINTS:
+                hint = KEY_HINTS[key]
+            elif close:
                 hint = f"did you mean {close[0]!r}?"
             elif allowed:
                 hint = "allowed: " + ", ".join(allowed)
@@ -119,6 +147,18 @@ def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> l
             close = difflib.get_close_matches(str(given), choices, n=1) if choices else []
             message = f"{given!r} is not one of: " + ", ".join(choices)
             hint = f"did you mean {close[0]!r}?" if close else ""
+        elif kind == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern", ""))
+            message, hint = PATTERN_MESSAGES.get(pattern, (message, ""))
+            message = f"{error.get('input')!r} {message}" if pattern in PATTERN_MESSAGES else message
+        elif kind.endswith("_type") or kind.endswith("_parsing"):
+            given = _TYPE_NAMES.get(type(error.get("input")), "something else")
+            message = f"{message.rstrip('.')}, got {given}"
+            if isinstance(error.get("input"), str) and kind in ("int_type", "float_type",
+                                                                 "bool_type"):
+                hint = "remove the quotes"
+            elif kind == "string_type" and not isinstance(error.get("input"), (dict, list)):
+                hint = "quote the value"
         diagnostics.append(Diagnostic(locator.at(loc), format_path(loc), message, hint))
     return diagnostics
 

@@ -11,6 +11,7 @@ from aiplat_gen.model.types import DnsLabel, LabelKey, LabelValue, Strict
 
 API_VERSION = "aiplat.dev/v1alpha1"
 KIND = "PlatformProfile"
+KUBERNETES_VERSION_PATTERN = r"^1\.(2[5-9]|3[0-7])(\.[0-9]+)?$"
 
 
 class Metadata(Strict):
@@ -35,7 +36,7 @@ class Spec(Strict):
     """Everything the platform consists of."""
 
     platform: Platform
-    kubernetes_version: str = Field(pattern=r"^1\.(2[5-9]|3[0-7])(\.[0-9]+)?$", examples=["1.33"])
+    kubernetes_version: str = Field(pattern=KUBERNETES_VERSION_PATTERN, examples=["1.33"])
     """Target Kubernetes minor version (1.25-1.37): the schemas the output is checked against."""
     node_pools: list[NodePool] = Field(min_length=1)
     """GPU and CPU node pools."""
