@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiplat_gen import layout, writer
+from aiplat_gen.components import TREE_OUTPUTS
 from aiplat_gen.components.base import RenderContext
 from aiplat_gen.errors import Diagnostic, DriftError, ProfileError, UsageError
 from aiplat_gen.profiles import ProfileSource, load_profile, locate, profile_names
@@ -100,6 +101,10 @@ def build_tree(profiles: list[ValidatedProfile], templates_dir: Path | None
             parent_path = "../../base" if by_name[parent].source.parent is None else f"../{parent}"
             produced = layout.layout_overlay(layout.Unit(vp.name, parent, renders[vp.name]),
                                              renders[parent], parent_path)
+        chain = [(name, renders[name]) for name in vp.source.chain]
+        for folder, output in TREE_OUTPUTS.items():
+            objects = output(RenderContext(vp.profile, templates_dir), chain)
+            produced.update(layout.layout_folder(f"{folder}/{vp.name}", vp.name, objects))
         files.update(produced)
         owners.update(dict.fromkeys(produced, vp.name))
     return files, owners, renders

@@ -1,4 +1,5 @@
-"""The `aiplat-gen` command line: parse options, call one core function, map errors to exit codes."""
+"""The `aiplat-gen` command line: parse options, call one core function, map errors to exit
+codes."""
 
 from __future__ import annotations
 
@@ -143,6 +144,108 @@ def render(
     for rel in done.kept_edited:
         typer.echo(f"warning: {rel} is no longer rendered but was edited; left in place", err=True)
 
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the schema to this file instead of printing it.")] = None,
+) -> None:
+    """Print the JSON Schema of a platform profile (for editors and CI)."""
+    from aiplat_gen.schema import schema_text
+
+    text = schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    _run(lambda: out.write_text(text, encoding="utf-8"))
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def explain(
+    path: Annotated[str, typer.Argument(help="Dotted profile path, e.g. spec.nodePools.gpu.")],
+) -> None:
+    """Describe a profile field: description, type, default, example and the keys below it."""
+    from aiplat_gen.schema import explain as describe
+
+    typer.echo(_run(lambda: describe(path)), nl=False)
+
+
+def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    """Refuse an option value outside its choices (exit 2)."""
+    if value not in choices:
+        typer.echo(f"aiplat-gen: {option} must be one of: {', '.join(choices)}", err=True)
+        raise typer.Exit(ExitCode.USAGE)
+    return value
+
+
+@app.command()
+def check(
+    refs: RefsArg = None,
+    all_profiles: AllOpt = False,
+    out: Annotated[Path, typer.Option("--out", help="The rendered output folder.")] = Path(
+        "output"),
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    schema_location: Annotated[list[str] | None, typer.Option(
+        "--schema-location", help="CRD schemas: a folder or URL in the CRDs-catalog layout "
+        "(<group>/<kind>_<version>.json) or a kubeconform template. Repeatable.")] = None,
+    kubeconform: Annotated[str, typer.Option(
+        "--kubeconform", help="kubeconform binary: auto (use it when installed), none "
+        "(validate in-process) or a path.")] = "auto",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="text, json, junit or github (default: github inside GitHub Actions, "
+        "else text).")] = None,
+) -> None:
+    """Build each rendered overlay with kustomize and validate every object against the
+    Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included."""
+    from aiplat_gen import app as core
+    from aiplat_gen import checking
+    from aiplat_gen.checking.report import FORMATS, format_report
+    from aiplat_gen.report import default_format
+
+    fmt = _choice(fmt or default_format(), FORMATS, "--format")
+    settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
+    options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform)
+    report = _run(lambda: checking.check(refs or [], all_profiles, settings, options), fmt)
+    typer.echo(format_report(report, fmt), nl=False)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.INVALID)
+
+
+@app.command()
+def images(
+    refs: RefsArg = None,
+    all_profiles: AllOpt = False,
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    fmt: Annotated[str, typer.Option("--format", help="text (one per line) or json.")] = "text",
+) -> None:
+    """List the container images the profiles pin (what CI scans for vulnerabilities)."""
+    import json
+
+    from aiplat_gen import app as core
+    from aiplat_gen.checking.images import pinned_images
+
+    fmt = _choice(fmt, ("text", "json"), "--format")
+    settings = core.Settings(profiles_dir=profiles_dir)
+    found = _run(lambda: pinned_images(refs or [], all_profiles, settings))
+    for line in [json.dumps(found)] if fmt == "json" else found:
+        typer.echo(line)
+
+
+@app.command()
+def init(
+    ci: Annotated[str | None, typer.Option(
+        "--ci", help="Write a CI workflow for this provider (github) into the current folder.")
+    ] = None,
+) -> None:
+    """Write starter files into the current folder; never overwrites a file."""
+    from aiplat_gen.scaffold import CI_FILES, init_ci
+
+    if ci is None:
+        typer.echo("aiplat-gen: nothing to write; use --ci github", err=True)
+        raise typer.Exit(ExitCode.USAGE)
+    provider = _choice(ci, tuple(CI_FILES), "--ci")
+    for path in _run(lambda: init_ci(provider, Path.cwd())):
+        typer.echo(f"wrote {path}")
 
 def main() -> None:
     """Console-script entry point."""

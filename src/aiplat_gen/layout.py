@@ -91,7 +91,7 @@ def layout_overlay(unit: Unit, parent: FullRender, parent_path: str) -> dict[str
             patch_file = f"patches/{rel.replace('/', '-')}"
             files[f"{root}/{patch_file}"] = _header(unit.name) + yamlio.dump(ops)
             patches.append({"path": patch_file, "target": _target(key)})
-    for key, old in before.items():
+    for key in before:
         if key not in after:
             patch_file = f"patches/delete-{names[key].replace('/', '-')}"
             files[f"{root}/{patch_file}"] = _header(unit.name) + yamlio.dump(_delete_patch(key))
@@ -105,6 +105,19 @@ def layout_overlay(unit: Unit, parent: FullRender, parent_path: str) -> dict[str
             files[f"helm/{chart}/values-{unit.name}.yaml"] = _header(unit.name) + yamlio.dump(diff)
     return files
 
+
+
+def layout_folder(folder: str, profile: str, objects: list[dict[str, Any]]) -> dict[str, str]:
+    """Files of a folder outside the kustomize tree (`argocd/<profile>/`): one file per object and
+    a kustomization listing them, so `kubectl apply -k <folder>` applies it. Nothing when there
+    are no objects."""
+    if not objects:
+        return {}
+    names = [f"{o['kind'].lower()}-{o['metadata']['name']}.yaml" for o in objects]
+    files = {f"{folder}/{name}": _header(profile) + yamlio.dump(obj)
+             for name, obj in zip(names, objects, strict=True)}
+    files[f"{folder}/kustomization.yaml"] = _header(profile) + _kustomization(resources=names)
+    return files
 
 def _kustomization(resources: list[str], patches: list[dict[str, Any]] | None = None) -> str:
     doc: dict[str, Any] = {

@@ -92,7 +92,8 @@ def _parent_path(parent: Node, folder: Path, seen: list[str]) -> tuple[str, Path
     if ref in seen:
         cycle = " -> ".join([*seen, ref])
         raise ProfileError("extends cycle", [Diagnostic(
-            parent.pos, "extends", f"extends cycle: {cycle}", "a chain must end at a root profile")])
+            parent.pos, "extends", f"extends cycle: {cycle}",
+            "a chain must end at a root profile")])
     path = folder / f"{ref}{PROFILE_SUFFIX}"
     if not path.is_file():
         close = difflib.get_close_matches(ref, profile_names(folder), n=1)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from aiplat_gen.errors import Diagnostic, Position, ProfileError, Severity
 from aiplat_gen.loader import to_plain
 from aiplat_gen.model.profile import KUBERNETES_VERSION_PATTERN, Profile
-from aiplat_gen.model.types import DNS_LABEL_PATTERN
+from aiplat_gen.model.types import DNS_LABEL_PATTERN, DURATION_PATTERN, QUANTITY_PATTERN
 from aiplat_gen.profiles import ProfileSource, load_profile
 
 Loc = tuple[str | int, ...]
@@ -29,6 +29,8 @@ PATTERN_MESSAGES: dict[str, tuple[str, str]] = {
     DNS_LABEL_PATTERN: ("must be a DNS-1123 label",
                         "lower-case letters, digits and '-', starting and ending with a letter "
                         "or digit"),
+    QUANTITY_PATTERN: ("is not a Kubernetes quantity", "e.g. 500m, 4, 16Gi"),
+    DURATION_PATTERN: ("is not a duration", "e.g. 30s, 5m, 1h"),
     KUBERNETES_VERSION_PATTERN: ("must be a Kubernetes minor version from 1.25 to 1.37",
                                  'quote it, e.g. "1.33"'),
 }
@@ -48,6 +50,8 @@ def format_path(loc: Loc) -> str:
     """`('spec', 'models', 1, 'gpus')` -> `spec.models[1].gpus`."""
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for an invalid mapping key: the key's own path
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         elif not _PLAIN_KEY.match(part):
@@ -149,8 +153,9 @@ def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> l
             hint = f"did you mean {close[0]!r}?" if close else ""
         elif kind == "string_pattern_mismatch":
             pattern = str(error.get("ctx", {}).get("pattern", ""))
-            message, hint = PATTERN_MESSAGES.get(pattern, (message, ""))
-            message = f"{error.get('input')!r} {message}" if pattern in PATTERN_MESSAGES else message
+            if pattern in PATTERN_MESSAGES:
+                words, hint = PATTERN_MESSAGES[pattern]
+                message = f"{error.get('input')!r} {words}"
         elif kind.endswith("_type") or kind.endswith("_parsing"):
             given = _TYPE_NAMES.get(type(error.get("input")), "something else")
             message = f"{message.rstrip('.')}, got {given}"

@@ -194,13 +194,13 @@ def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
         for rel in todo.write:
             target = _safe_target(out, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / rel, target)
+            (staging / rel).replace(target)
             outcome.written.append(rel)
         for rel in todo.remove:
             (out / rel).unlink()
             outcome.removed.append(rel)
             _prune_empty(out, (out / rel).parent)
-        os.replace(staging / RECORD, out / RECORD)
+        (staging / RECORD).replace(out / RECORD)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return outcome

@@ -34,7 +34,7 @@ class Dumper(_BaseDumper):
     """Block-style, insertion-ordered, quoting every type-ambiguous string."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _represent_str(dumper: Dumper, data: str) -> yaml.Node:
     if "\n" in data:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     if _AMBIGUOUS.match(data):

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from aiplat_gen.checks import cluster
+from aiplat_gen.checks import (
+    cluster,
+    data,
+    data_capacity,
+    gitops,
+    secrets,
+    serving,
+    serving_capacity,
+)
 from aiplat_gen.errors import Diagnostic
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.validate import Locator
@@ -23,6 +31,27 @@ CHECKS: tuple[Check, ...] = (
     cluster.quotas,
     cluster.priority_classes,
     cluster.node_pool_taints,
+    serving.model_references,
+    serving.model_sources,
+    serving.model_settings,
+    serving_capacity.tensor_parallel,
+    serving_capacity.memory_fit,
+    serving_capacity.gpu_quota,
+    serving_capacity.pod_resources,
+    data.data_names,
+    data.data_namespaces,
+    data.data_node_pools,
+    data.data_storage,
+    data.weaviate_cluster,
+    data.pgvector_replication,
+    data.redis_memory,
+    data.references,
+    data_capacity.data_quotas,
+    data_capacity.data_limit_ranges,
+    secrets.literal_secrets,
+    secrets.secret_store,
+    secrets.secret_conflicts,
+    gitops.argocd_names,
 )
 
 

@@ -5,14 +5,49 @@ Components are listed explicitly, in render order; adding one means adding a mod
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from aiplat_gen.components import cluster, gpu_operator
+from aiplat_gen.components import (
+    argocd,
+    autoscaling,
+    cluster,
+    gpu_operator,
+    kserve,
+    observability,
+    postgres,
+    redis,
+    secrets,
+    triton,
+    vllm,
+    weaviate,
+)
 from aiplat_gen.components.base import RenderContext, Rendered
+
+if TYPE_CHECKING:
+    from aiplat_gen.render import FullRender
 
 Component = Callable[[RenderContext], Rendered]
 
 COMPONENTS: dict[str, Component] = {
     "cluster": cluster.render,
     "gpu-operator": gpu_operator.render,
+    "vllm": vllm.render,
+    "triton": triton.render,
+    "kserve": kserve.render,
+    "autoscaling": autoscaling.render,
+    "observability": observability.render,
+    "weaviate": weaviate.render,
+    "postgres": postgres.render,
+    "redis": redis.render,
+    "external-secrets": secrets.render,
+}
+
+# Outputs beside base/, overlays/ and helm/: each entry turns a profile and the full renders of its
+# `extends` chain (root first) into objects for `output/<key>/<profile>/`. They run after the
+# components because they need the whole render (the kinds, namespaces and charts it uses).
+TreeOutput = Callable[[RenderContext, "Sequence[tuple[str, FullRender]]"], list[dict[str, Any]]]
+
+TREE_OUTPUTS: dict[str, TreeOutput] = {
+    "argocd": argocd.render,
 }

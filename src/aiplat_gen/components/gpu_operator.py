@@ -7,6 +7,8 @@
   `nvidia.com/device-plugin.config`; nodes without that label get the `default` entry.
 - DCGM exporter: its ServiceMonitor's `honorLabels` decides whether GPU metrics name the
   workload as `exported_pod`/`exported_namespace` (false, the chart default) or `pod`/`namespace`.
+  With `spec.observability`, it carries `prometheus.monitorLabels` (`additionalLabels`), so the
+  platform's Prometheus selects it.
 - `operator.defaultRuntime` is not written: the chart removed it in v25.3.0.
 """
 
@@ -40,6 +42,9 @@ def render(ctx: RenderContext) -> Rendered:
         service_monitor=operator.dcgm_service_monitor,
         scrape_interval=operator.scrape_interval,
         honor_labels=operator.dcgm_honor_labels,
+        # The Prometheus selects ServiceMonitors by label: the DCGM one must carry the same.
+        monitor_labels=(ctx.profile.spec.observability.prometheus.monitor_labels
+                        if ctx.profile.spec.observability else {}),
         mig_manager=any(p.gpu and p.gpu.sharing.mode == "mig" for p in pools),
     )
     return Rendered(helm_values={CHART: values[0]})

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aiplat_gen.errors import AiplatError
+from aiplat_gen.kube.locations import CATALOG_FILE, KUBERNETES_FILE
 
 SOURCE_DISTRIBUTION = "kubernetes-validate"
 _SOURCE_DATA_DIR = "kubernetes_validate/kubernetes-json-schema"
@@ -66,10 +67,8 @@ def kubeconform_schema_locations(k8s_dir: Path, crd_dirs: list[Path]) -> list[st
     kubeconform lower-cases `.ResourceKind`; `.Group` is the API group as written and
     `.ResourceAPIVersion` the part after the slash.
     """
-    k8s_file = "{{ .ResourceKind }}{{ .KindSuffix }}.json"
-    crd_file = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
-    locations = [f"{k8s_dir.absolute()}/{k8s_file}"]
-    locations += [f"{crd_dir.absolute()}/{crd_file}" for crd_dir in crd_dirs]
+    locations = [f"{k8s_dir.absolute()}/{KUBERNETES_FILE}"]
+    locations += [f"{crd_dir.absolute()}/{CATALOG_FILE}" for crd_dir in crd_dirs]
     return locations
 
 

@@ -14,7 +14,6 @@ from aiplat_gen.model.types import (
     Strict,
 )
 
-
 SharingMode = Literal["none", "mig", "time-slicing"]
 
 
@@ -46,17 +45,23 @@ TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 class Taint(Strict):
     """A node taint; workloads scheduled to the pool get the matching toleration."""
 
-    key: LabelKey
-    value: LabelValue = ""
+    key: LabelKey = Field(examples=["nvidia.com/gpu"])
+    """Taint key."""
+    value: LabelValue = Field(default="", examples=["present"])
+    """Taint value (empty: tolerations use `operator: Exists`)."""
     effect: TaintEffect = "NoSchedule"
+    """Taint effect."""
 
 
 class KarpenterNodeClassRef(Strict):
     """Reference from a Karpenter NodePool to a provider node class."""
 
     group: str = "karpenter.k8s.aws"
+    """API group of the node class."""
     kind: str = "EC2NodeClass"
-    name: DnsLabel
+    """Kind of the node class."""
+    name: DnsLabel = Field(examples=["gpu"])
+    """Name of the node class object."""
 
 
 class KarpenterPool(Strict):
@@ -121,7 +126,8 @@ class GpuOperator(Strict):
     toolkit_enabled: bool = True
     """Install the NVIDIA container toolkit with the operator."""
     mig_strategy: Literal["single", "mixed"] = "single"
-    """MIG strategy: `single` exposes slices as `nvidia.com/gpu`, `mixed` as `nvidia.com/mig-<p>`."""
+    """MIG strategy: `single` exposes slices as `nvidia.com/gpu`, `mixed` as
+    `nvidia.com/mig-<profile>`."""
     dcgm_service_monitor: bool = True
     """Create the DCGM exporter ServiceMonitor (needs the Prometheus operator)."""
     dcgm_honor_labels: bool = False
@@ -142,32 +148,38 @@ class Quota(Strict):
     """Whole GPUs (`requests.nvidia.com/gpu`)."""
     mig_devices: dict[str, int] = Field(default_factory=dict, examples=[{"1g.10gb": 7}])
     """MIG slices per profile (`requests.nvidia.com/mig-<profile>`, mixed strategy)."""
-    cpu: Quantity | None = None
+    cpu: Quantity | None = Field(default=None, examples=["256"])
     """`requests.cpu`."""
-    memory: Quantity | None = None
+    memory: Quantity | None = Field(default=None, examples=["2Ti"])
     """`requests.memory`; `limits.memory` is set to the same value."""
-    pods: int | None = Field(default=None, ge=0)
+    pods: int | None = Field(default=None, ge=0, examples=[100])
     """Most pods in the namespace."""
-    persistent_volume_claims: int | None = Field(default=None, ge=0)
+    persistent_volume_claims: int | None = Field(default=None, ge=0, examples=[20])
     """Most PersistentVolumeClaims."""
-    storage: Quantity | None = None
+    storage: Quantity | None = Field(default=None, examples=["2Ti"])
     """`requests.storage` summed over PVCs."""
 
 
 class LimitRange(Strict):
     """Defaults for containers that do not set requests and limits."""
 
-    default_cpu: Quantity | None = None
-    default_memory: Quantity | None = None
-    default_request_cpu: Quantity | None = None
-    default_request_memory: Quantity | None = None
-    max_memory: Quantity | None = None
+    default_cpu: Quantity | None = Field(default=None, examples=["1"])
+    """CPU limit for containers that set none."""
+    default_memory: Quantity | None = Field(default=None, examples=["2Gi"])
+    """Memory limit for containers that set none."""
+    default_request_cpu: Quantity | None = Field(default=None, examples=["250m"])
+    """CPU request for containers that set none."""
+    default_request_memory: Quantity | None = Field(default=None, examples=["512Mi"])
+    """Memory request for containers that set none."""
+    max_memory: Quantity | None = Field(default=None, examples=["64Gi"])
+    """Largest memory limit a container may set."""
 
 
 class Namespace(Strict):
     """A namespace the platform owns, with its Pod Security level, quota and limits."""
 
-    name: DnsLabel
+    name: DnsLabel = Field(examples=["llm-serving"])
+    """Namespace name."""
     purpose: Literal["inference", "data", "gateway", "observability", "batch"] = "inference"
     """What runs here; inference and data namespaces must be `restricted`."""
     pod_security: PodSecurityLevel = "restricted"
@@ -177,17 +189,21 @@ class Namespace(Strict):
     limit_range: LimitRange | None = None
     """LimitRange defaults; omit for none."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Extra labels on the Namespace object."""
 
 
 class PriorityClass(Strict):
     """A PriorityClass; exactly one is the default for inference and one for batch workloads."""
 
-    name: DnsLabel
-    value: int = Field(ge=-2_147_483_648, le=1_000_000_000)
+    name: DnsLabel = Field(examples=["inference-critical"])
+    """PriorityClass name."""
+    value: int = Field(ge=-2_147_483_648, le=1_000_000_000, examples=[100000])
     """Priority; user classes may not exceed one billion (higher is reserved for the system)."""
     preemption_policy: Literal["PreemptLowerPriority", "Never"] = "PreemptLowerPriority"
+    """`Never` lets pods of this class wait instead of evicting lower-priority pods."""
     default_for: Literal["inference", "batch"] | None = None
     """Workloads of this kind get this class unless they name another."""
     global_default: bool = False
     """Make it the cluster-wide default (rarely wanted)."""
-    description: str = ""
+    description: str = Field(default="", examples=["Online inference; may preempt batch."])
+    """Human-readable description on the object (a default is written when empty)."""

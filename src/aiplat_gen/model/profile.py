@@ -7,6 +7,11 @@ from typing import Literal
 from pydantic import Field
 
 from aiplat_gen.model.cluster import GpuOperator, Namespace, NodePool, PriorityClass
+from aiplat_gen.model.data import Cache, VectorDatabase
+from aiplat_gen.model.gitops import GitOps
+from aiplat_gen.model.observability import Observability
+from aiplat_gen.model.security import Security
+from aiplat_gen.model.serving import Model
 from aiplat_gen.model.types import DnsLabel, LabelKey, LabelValue, Strict
 
 API_VERSION = "aiplat.dev/v1alpha1"
@@ -36,6 +41,7 @@ class Spec(Strict):
     """Everything the platform consists of."""
 
     platform: Platform
+    """Platform name and release, used in every object's labels."""
     kubernetes_version: str = Field(pattern=KUBERNETES_VERSION_PATTERN, examples=["1.33"])
     """Target Kubernetes minor version (1.25-1.37): the schemas the output is checked against."""
     node_pools: list[NodePool] = Field(min_length=1)
@@ -46,12 +52,28 @@ class Spec(Strict):
     """Namespaces the platform owns."""
     priority_classes: list[PriorityClass] = Field(default_factory=list)
     """Priority classes; one default for inference, one for batch."""
+    models: list[Model] = Field(default_factory=list)
+    """Models served with vLLM, Triton or KServe."""
+    vector_databases: list[VectorDatabase] = Field(default_factory=list)
+    """Vector databases: Weaviate, PostgreSQL with pgvector, or managed (Pinecone)."""
+    caches: list[Cache] = Field(default_factory=list)
+    """Caches next to the models (Redis as the semantic cache)."""
+    security: Security = Security()
+    """Security settings: the External Secrets store credentials are synced from."""
+    observability: Observability | None = None
+    """Prometheus, alerts, the Grafana dashboard and tracing of the models (none when omitted)."""
+    gitops: GitOps | None = None
+    """Where the rendered tree lives in Git and how ArgoCD deploys it (`output/argocd/`)."""
 
 
 class Profile(Strict):
     """A platform profile (`apiVersion: aiplat.dev/v1alpha1`, `kind: PlatformProfile`)."""
 
     api_version: Literal["aiplat.dev/v1alpha1"]
+    """Always `aiplat.dev/v1alpha1`."""
     kind: Literal["PlatformProfile"]
+    """Always `PlatformProfile`."""
     metadata: Metadata
+    """Name (= file name) and labels."""
     spec: Spec
+    """The platform."""

@@ -14,12 +14,13 @@ DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DnsLabel = Annotated[
     str,
     StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL_PATTERN),
-    Field(description="A DNS-1123 label: lower-case letters, digits and '-', at most 63 "
-          "characters, starting and ending with a letter or digit.", examples=["inference"]),
+    Field(examples=["inference"]),
 ]
 
 # Kubernetes resource.Quantity, as the API server parses it.
-_QUANTITY = re.compile(r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
+QUANTITY_PATTERN = (r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+                    r"(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
+_QUANTITY = re.compile(QUANTITY_PATTERN)
 _SUFFIX = {
     "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
     "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
@@ -41,31 +42,18 @@ def parse_quantity(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a Kubernetes quantity") from None
 
 
-def _quantity(value: str) -> str:
-    parse_quantity(value)
-    return value
-
-
 Quantity = Annotated[
     str,
-    StringConstraints(max_length=32),
-    AfterValidator(_quantity),
-    Field(description="A Kubernetes quantity such as `500m`, `4`, `16Gi`.", examples=["16Gi"]),
+    StringConstraints(max_length=32, pattern=QUANTITY_PATTERN),
+    Field(examples=["16Gi"]),
 ]
 
-_DURATION = re.compile(r"^([0-9]+(ms|s|m|h))+$")
-
-
-def _duration(value: str) -> str:
-    if not _DURATION.match(value):
-        raise ValueError(f"{value!r} is not a duration like 30s, 5m or 1h")
-    return value
-
+DURATION_PATTERN = r"^([0-9]+(ms|s|m|h))+$"
 
 Duration = Annotated[
     str,
-    AfterValidator(_duration),
-    Field(description="A Prometheus-style duration: `30s`, `5m`, `1h`.", examples=["30s"]),
+    StringConstraints(max_length=32, pattern=DURATION_PATTERN),
+    Field(examples=["30s"]),
 ]
 
 # A container image reference with a pinned tag or digest; `latest` and a missing tag are refused.
@@ -86,11 +74,18 @@ def _image(value: str) -> str:
     return value
 
 
+# The same rule for editors (ECMA regex with a look-ahead, which pydantic's engine lacks).
+_IMAGE_SCHEMA_PATTERN = (
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::(?!latest(?:$|@))[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?"
+    r"|(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64})$"
+)
+
 ImageRef = Annotated[
     str,
     AfterValidator(_image),
-    Field(description="A container image pinned to a version tag or a sha256 digest; `latest` "
-          "is refused.", examples=["vllm/vllm-openai:v0.11.0"]),
+    Field(examples=["vllm/vllm-openai:v0.11.0"],
+          json_schema_extra={"pattern": _IMAGE_SCHEMA_PATTERN}),
 ]
 
 # Label keys: an optional DNS subdomain prefix and a name (Kubernetes' qualified name).

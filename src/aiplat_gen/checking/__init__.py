@@ -1,0 +1,244 @@
+"""`aiplat-gen check`: build the rendered tree the way ArgoCD will and validate every object.
+
+For each selected profile the check builds, with kustomize, the folder ArgoCD deploys (`base/` for
+the root profile, `overlays/<name>/` for the others) and the profile's `argocd/<name>/` folder.
+A failed build or any `# Warning:` line is a finding. Every built object is then validated
+against the Kubernetes schemas of the profile's `kubernetesVersion` (prepared offline from the
+`kubernetes-validate` package into the cache folder) and the CRD schema locations given with
+`--schema-location`: with kubeconform (`-strict`) when it is installed, else in-process with
+jsonschema against the same files. A kind without a schema is a finding, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiplat_gen import yamlio
+from aiplat_gen.app import Settings, select, validate_many
+from aiplat_gen.errors import UsageError
+from aiplat_gen.kube import kustomize
+from aiplat_gen.kube.kubeconform import ToolError, find_tool, run_kubeconform
+from aiplat_gen.kube.locations import crd_location
+from aiplat_gen.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
+from aiplat_gen.kube.validator import InProcessValidator, Result
+from aiplat_gen.loader import display_path
+from aiplat_gen.validate import ValidatedProfile
+
+IN_PROCESS = "in-process (jsonschema)"
+_KUBECONFORM_PREFIX = re.compile(r"^problem validating schema\. Check JSON formatting: "
+                                 r"jsonschema validation failed with '[^']*' - ")
+
+
+def cache_dir() -> Path:
+    """aiplat-gen's cache folder: `$AIPLAT_GEN_CACHE`, else `$XDG_CACHE_HOME/aiplat-gen`, else
+    `~/.cache/aiplat-gen`. Kubernetes schemas go to its `schemas/` folder."""
+    if explicit := os.environ.get("AIPLAT_GEN_CACHE"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aiplat-gen"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How to check: which output folder, which CRD schemas, which validator."""
+
+    out_dir: Path = Path("output")
+    schema_locations: tuple[str, ...] = ()
+    kubeconform: str = "auto"
+    """`auto` (use kubeconform when found), `none` (in-process), or the binary's path."""
+
+
+@dataclass(frozen=True)
+class ObjectResult:
+    """The verdict on one built object, and the file of the output that defines it."""
+
+    kind: str
+    name: str
+    namespace: str
+    api_version: str
+    file: str
+    line: int
+    status: str  # valid | invalid | error
+    messages: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """`Kind/namespace/name` (or `Kind/name` when cluster-scoped)."""
+        return "/".join(p for p in (self.kind, self.namespace, self.name) if p)
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One built folder (`overlays/prod`, `argocd/prod`) and its objects."""
+
+    target: str
+    profile: str
+    kubernetes_version: str
+    kustomization: str
+    problems: tuple[str, ...]
+    objects: tuple[ObjectResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when it built cleanly and every object is valid."""
+        return not self.problems and all(o.status == "valid" for o in self.objects)
+
+
+@dataclass
+class CheckReport:
+    """Everything `check` found."""
+
+    validator: str
+    targets: list[TargetResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every target is clean (exit 0)."""
+        return all(t.ok for t in self.targets)
+
+
+def check(refs: list[str], all_profiles: bool, settings: Settings,
+          options: CheckOptions) -> CheckReport:
+    """Build and validate the rendered output of the selected profiles."""
+    profiles = validate_many(select(refs, all_profiles, settings))
+    crd_locations = [crd_location(loc) for loc in options.schema_locations]
+    binary = _kubeconform(options.kubeconform)
+    command = kustomize.kustomize_command()
+    builds = [_Built(vp, target, options.out_dir, sources, command)
+              for vp in profiles for target, sources in _targets(vp)]
+    in_process = InProcessValidator(cache_dir()) if binary is None else None
+    for version in sorted({b.version for b in builds}):
+        k8s = prepare_kubernetes_schemas(version, cache_dir() / "schemas")
+        locations = kubeconform_schema_locations(k8s, []) + crd_locations
+        batch = [b for b in builds if b.version == version]
+        objects = [o for b in batch for o in b.objects]
+        if in_process is not None:
+            results = [in_process.validate(o, locations, version) for o in objects]
+        else:
+            assert binary is not None
+            # One run per version: kubeconform then compiles each schema once.
+            results = _kubeconform_verdicts(objects, version, locations, binary)
+        start = 0
+        for b in batch:
+            b.verdicts = results[start:start + len(b.objects)]
+            start += len(b.objects)
+    report = CheckReport(validator=f"kubeconform ({binary})" if binary else IN_PROCESS)
+    for b in builds:
+        report.targets.append(TargetResult(
+            b.target, b.profile, b.version, b.kustomization, b.problems,
+            tuple(_result(o, v, b.index) for o, v in zip(b.objects, b.verdicts, strict=True))))
+    return report
+
+
+class _Built:
+    """One target folder built with kustomize, with where its objects are defined."""
+
+    def __init__(self, vp: ValidatedProfile, target: str, out: Path, sources: list[str],
+                 command: list[str]) -> None:
+        self.profile = vp.name
+        self.target = target
+        self.version = vp.profile.spec.kubernetes_version
+        folder = out / target
+        self.kustomization = display_path(folder / "kustomization.yaml")
+        built = _build(folder, command, vp.name)
+        self.problems = built.problems
+        self.objects: list[Any] = yamlio.load_all(built.text) if built.text else []
+        self.index = _index(out, sources)
+        self.verdicts: list[Result] = []
+
+
+def _kubeconform(choice: str) -> Path | None:
+    if choice == "none":
+        return None
+    if choice == "auto":
+        try:
+            return find_tool("kubeconform")
+        except ToolError:
+            return None
+    path = Path(choice)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise UsageError(f"--kubeconform {choice}: not an executable file (or use auto / none)")
+    return path
+
+
+def _targets(vp: ValidatedProfile) -> list[tuple[str, list[str]]]:
+    """(folder to build, folders whose files define its objects, nearest first)."""
+    chain = vp.source.chain
+    tree = "base" if len(chain) == 1 else f"overlays/{vp.name}"
+    sources = [f"overlays/{name}/resources" for name in reversed(chain[1:])] + ["base"]
+    targets = [(tree, sources)]
+    gitops = vp.profile.spec.gitops
+    if gitops is not None and gitops.deploy:
+        targets.append((f"argocd/{vp.name}", [f"argocd/{vp.name}"]))
+    return targets
+
+
+def _build(folder: Path, command: list[str], profile: str) -> kustomize.Build:
+    if not (folder / "kustomization.yaml").is_file():
+        return kustomize.Build("", (f"{display_path(folder)} has no kustomization.yaml: run "
+                                    f"`aiplat-gen render {profile}` first",), False)
+    return kustomize.build(folder, command)
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")),
+            str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+
+def _index(out: Path, sources: Sequence[str]) -> dict[tuple[str, str, str, str], tuple[str, int]]:
+    """Where each object is defined in the output: (shown file, line of its `kind:`)."""
+    index: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+    for folder in reversed(sources):  # nearest folder last, so it wins
+        for path in sorted((out / folder).rglob("*.yaml")):
+            if path.name == "kustomization.yaml":
+                continue
+            text = path.read_text(encoding="utf-8")
+            line = next((n for n, ln in enumerate(text.splitlines(), 1)
+                         if ln.startswith("kind:")), 1)
+            for doc in yamlio.load_all(text):
+                if isinstance(doc, dict):
+                    index[_key(doc)] = (display_path(path), line)
+    return index
+
+
+def _result(obj: Any, verdict: Result, index: dict[tuple[str, str, str, str], tuple[str, int]]
+            ) -> ObjectResult:
+    key = _key(obj) if isinstance(obj, dict) else ("", "", "", "")
+    file, line = index.get(key, ("", 0))
+    return ObjectResult(key[1], key[3], key[2], key[0], file, line, verdict.status,
+                        tuple(verdict.messages))
+
+
+def _kubeconform_verdicts(objects: list[Any], version: str, locations: list[str],
+                          binary: Path) -> list[Result]:
+    """kubeconform's verdict per object; each object goes in its own file so that results map
+    back to objects whatever order kubeconform reports them in."""
+    if not objects:
+        return []
+    with tempfile.TemporaryDirectory(prefix="aiplat-check-") as tmp:
+        files = []
+        for number, obj in enumerate(objects):
+            path = Path(tmp) / f"{number:05d}.yaml"
+            path.write_text(yamlio.dump(obj), encoding="utf-8")
+            files.append(path)
+        report = run_kubeconform(files, version, locations, binary)
+    by_file = {Path(r.filename).name: r for r in report.resources}
+    verdicts = []
+    for path in files:
+        found = by_file.get(path.name)
+        if found is None:
+            verdicts.append(Result("error", ("kubeconform reported nothing for this object",)))
+            continue
+        status = found.status if found.status in ("valid", "invalid") else "error"
+        # The message names the failing field ("at '/spec': additional properties 'x' not
+        # allowed"); the structured errors only say "validation failed" for nested fields.
+        messages = (_KUBECONFORM_PREFIX.sub("", found.msg),) if found.msg else ()
+        verdicts.append(Result(status, messages))
+    return verdicts

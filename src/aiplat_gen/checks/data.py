@@ -1,0 +1,207 @@
+"""Checks of the data layer: names, namespaces, node pools, storage classes, Weaviate's Raft
+voters and version, pgvector replication, Redis memory, and references to data stores by name
+from anywhere in the profile."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aiplat_gen.errors import Diagnostic, Severity
+from aiplat_gen.model.cluster import NodePool
+from aiplat_gen.model.data import DataStore, RefersTo
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.model.secrets import Loc, walk
+from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.scheduling import cpu_pool, pool_named
+from aiplat_gen.validate import Locator
+
+WARNING = Severity.WARNING
+MIN_WEAVIATE = (1, 25)
+REDIS_HEADROOM = 0.8
+
+
+@dataclass(frozen=True)
+class PlacedStore:
+    """A data store with its place in the profile and the pods it runs."""
+
+    loc: Loc
+    store: DataStore
+    pods: int
+
+
+def stores(profile: Profile) -> list[PlacedStore]:
+    """Every data store, vector databases first, with the number of pods it runs."""
+    result = []
+    for index, db in enumerate(profile.spec.vector_databases):
+        pods = 0 if not db.runs_in_cluster else (
+            1 if db.engine == "pgvector" and db.pgvector_settings.operator == "none"
+            else db.replicas)
+        result.append(PlacedStore(("spec", "vectorDatabases", index), db, pods))
+    for index, cache in enumerate(profile.spec.caches):
+        result.append(PlacedStore(("spec", "caches", index), cache, 1))
+    return result
+
+
+def _did_you_mean(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "known: " + ", ".join(sorted(choices)) if choices else "none are defined"
+
+
+def data_names(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Store names are unique per namespace: they name Services and workloads."""
+    first: dict[tuple[str, str], Loc] = {}
+    for placed in stores(profile):
+        key = (placed.store.namespace, placed.store.name)
+        if key in first:
+            yield at.diagnostic((*placed.loc, "name"),
+                                f"duplicate data store {key[1]!r} in namespace {key[0]!r}",
+                                f"first defined at {_path(first[key])}")
+        else:
+            first[key] = placed.loc
+
+
+def _path(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def data_namespaces(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Every data store lives in a namespace the platform owns."""
+    known = [n.name for n in profile.spec.namespaces]
+    for placed in stores(profile):
+        ns = placed.store.namespace
+        if ns not in known:
+            yield at.diagnostic((*placed.loc, "namespace"),
+                                f"namespace {ns!r} is not one of the platform's namespaces",
+                                _did_you_mean(ns, known))
+
+
+def _pool(profile: Profile, store: DataStore) -> NodePool | None:
+    return pool_named(profile, store.node_pool) if store.node_pool else cpu_pool(profile)
+
+
+def data_node_pools(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """A store's pool exists (or a CPU pool does), is a CPU pool, and has a node per replica
+    (replicas of a store never share a node)."""
+    names = [p.name for p in profile.spec.node_pools]
+    for placed in stores(profile):
+        store = placed.store
+        if placed.pods == 0:
+            continue
+        pool = _pool(profile, store)
+        loc = (*placed.loc, "nodePool")
+        if pool is None:
+            if store.node_pool:
+                yield at.diagnostic(loc, f"unknown node pool {store.node_pool!r}",
+                                    _did_you_mean(store.node_pool, names))
+            else:
+                yield at.diagnostic(placed.loc, f"{store.name!r} has no node pool to run on: "
+                                    "the profile has no CPU pool", "name one with `nodePool`")
+            continue
+        if pool.gpu is not None:
+            yield at.diagnostic(loc, f"{store.name!r} runs on GPU pool {pool.name!r}",
+                                "data stores need no GPU; use a CPU pool", WARNING)
+        if placed.pods > 1 and placed.pods > pool.nodes:
+            yield at.diagnostic((*placed.loc, "replicas"),
+                                f"{placed.pods} replicas of {store.name!r} need {placed.pods} "
+                                f"nodes, but pool {pool.name!r} has {pool.nodes}",
+                                "replicas never share a node; add nodes or lower replicas")
+
+
+def data_storage(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Every persistent store names its storage class."""
+    for placed in stores(profile):
+        storage = placed.store.storage
+        if placed.pods and storage is not None and storage.storage_class is None:
+            yield at.diagnostic((*placed.loc, "storage"),
+                                f"{placed.store.name!r} keeps data but names no storage class",
+                                "set storage.storageClass: the cluster default may not "
+                                "replicate or may delete volumes with their claims")
+
+
+def _version(image: str) -> tuple[int, int] | None:
+    tag = image.split("@", 1)[0].rsplit("/", 1)[-1].partition(":")[2]
+    match = re.match(r"^v?([0-9]+)\.([0-9]+)", tag)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def weaviate_cluster(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Weaviate 1.25+ (Raft); voters no more than replicas, and an odd number of them."""
+    for index, db in enumerate(profile.spec.vector_databases):
+        if db.engine != "weaviate":
+            continue
+        loc = ("spec", "vectorDatabases", index)
+        version = _version(db.effective_image)
+        if version is not None and version < MIN_WEAVIATE:
+            yield at.diagnostic((*loc, "image"),
+                                f"Weaviate {version[0]}.{version[1]} is older than 1.25; "
+                                "aiplat-gen renders the Raft cluster settings of 1.25+",
+                                "use a 1.25 or later image")
+        voters, replicas = db.raft_voters, db.replicas
+        vloc = (*loc, "weaviate", "raftVoters")
+        if voters > replicas:
+            yield at.diagnostic(vloc, f"{voters} Raft voters but only {replicas} replicas",
+                                f"at most {replicas} voters")
+        elif voters % 2 == 0:
+            yield at.diagnostic(vloc, f"{voters} Raft voters tolerate no more failures than "
+                                f"{voters - 1}", "use an odd number of voters", WARNING)
+        if replicas == 2 and db.weaviate_settings.raft_voters is None:
+            yield at.diagnostic((*loc, "replicas"),
+                                "2 replicas give 1 Raft voter: losing it stops schema changes",
+                                "use 3 replicas for a fault-tolerant cluster", WARNING)
+
+
+def pgvector_replication(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """A plain StatefulSet is one PostgreSQL: replicas need the CloudNativePG operator."""
+    for index, db in enumerate(profile.spec.vector_databases):
+        if db.engine == "pgvector" and db.pgvector_settings.operator == "none" \
+                and db.replicas > 1:
+            yield at.diagnostic(("spec", "vectorDatabases", index, "replicas"),
+                                f"{db.replicas} replicas with `operator: none`: a plain "
+                                "StatefulSet runs one PostgreSQL and cannot replicate it",
+                                "use `operator: cloudnative-pg` or 1 replica")
+
+
+def redis_memory(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """`maxmemory` fits the container's memory with room for Redis's own overhead."""
+    for index, cache in enumerate(profile.spec.caches):
+        if cache.resources is None or parse_quantity(cache.resources.memory) <= 0:
+            continue
+        limit = parse_quantity(cache.resources.memory)
+        max_memory = parse_quantity(cache.redis.max_memory)
+        loc = ("spec", "caches", index, "redis", "maxMemory")
+        share = max_memory / limit
+        if max_memory > limit:
+            yield at.diagnostic(loc, f"maxMemory {cache.redis.max_memory} is more than the "
+                                f"container's memory {cache.resources.memory}",
+                                "Redis would be OOM-killed before it evicts anything")
+        elif share > REDIS_HEADROOM:
+            yield at.diagnostic(loc, f"maxMemory {cache.redis.max_memory} is {share:.0%} of the "
+                                f"container's memory {cache.resources.memory}",
+                                f"keep it at most {REDIS_HEADROOM:.0%}: buffers, fragmentation "
+                                "and persistence forks need the rest", WARNING)
+
+
+def references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Names of data stores used elsewhere in the profile (e.g. by models) exist."""
+    known = {"vectorDatabases": [d.name for d in profile.spec.vector_databases],
+             "caches": [c.name for c in profile.spec.caches]}
+    for visit in walk(profile):
+        if not isinstance(visit.value, str):
+            continue
+        for marker in visit.markers:
+            if isinstance(marker, RefersTo) and visit.value not in known[marker.collection]:
+                yield at.diagnostic(visit.loc, f"no {_kind(marker)} named {visit.value!r} "
+                                    f"in spec.{marker.collection}",
+                                    _did_you_mean(visit.value, known[marker.collection]))
+
+
+def _kind(marker: RefersTo) -> str:
+    return "vector database" if marker.collection == "vectorDatabases" else "cache"

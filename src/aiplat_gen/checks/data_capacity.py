@@ -1,0 +1,119 @@
+"""Checks that the data stores fit their namespaces: ResourceQuota (CPU, memory, pods,
+PersistentVolumeClaims, storage) and LimitRange maximums.
+
+The sums count the data stores alone, every container included (the Redis exporter sidecar too);
+other workloads in the same namespace come on top of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from aiplat_gen.checks.data import PlacedStore, stores
+from aiplat_gen.components.redis import EXPORTER_RESOURCES
+from aiplat_gen.errors import Diagnostic
+from aiplat_gen.model.data import Cache
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.model.secrets import Loc
+from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.validate import Locator
+
+
+@dataclass
+class Usage:
+    """What the data stores of one namespace ask for."""
+
+    cpu: Decimal = Decimal(0)
+    memory: Decimal = Decimal(0)
+    pods: int = 0
+    claims: int = 0
+    storage: Decimal = Decimal(0)
+    names: list[str] = field(default_factory=list)
+
+
+def _containers(placed: PlacedStore) -> list[tuple[str, str]]:
+    """(cpu, memory) requests of one pod's containers."""
+    res = placed.store.resources
+    assert res is not None
+    result = [(res.cpu, res.memory)]
+    store = placed.store
+    if isinstance(store, Cache) and store.redis.exporter:
+        result.append((EXPORTER_RESOURCES["requests"]["cpu"],
+                       EXPORTER_RESOURCES["requests"]["memory"]))
+    return result
+
+
+def usage_by_namespace(profile: Profile) -> dict[str, Usage]:
+    """Requests, pods, claims and storage of the data stores per namespace."""
+    result: dict[str, Usage] = {}
+    for placed in stores(profile):
+        if placed.pods == 0 or placed.store.resources is None:
+            continue
+        use = result.setdefault(placed.store.namespace, Usage())
+        use.names.append(placed.store.name)
+        use.pods += placed.pods
+        for cpu, memory in _containers(placed):
+            use.cpu += parse_quantity(cpu) * placed.pods
+            use.memory += parse_quantity(memory) * placed.pods
+        if placed.store.storage is not None:
+            use.claims += placed.pods
+            use.storage += parse_quantity(placed.store.storage.size) * placed.pods
+    return result
+
+
+def _fmt(value: Decimal, binary: bool) -> str:
+    if not binary:
+        return format(value.normalize(), "f")
+    for unit, size in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20)):
+        if value >= size:
+            amount = (value / size).quantize(Decimal("0.1")).normalize()
+            return f"{format(amount, 'f')}{unit}"
+    return str(int(value))
+
+
+def data_quotas(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """The data stores of a namespace fit its ResourceQuota."""
+    usage = usage_by_namespace(profile)
+    for index, ns in enumerate(profile.spec.namespaces):
+        use = usage.get(ns.name)
+        if use is None or ns.quota is None:
+            continue
+        quota = ns.quota
+        loc: Loc = ("spec", "namespaces", index, "quota")
+        who = ", ".join(use.names)
+        checks: list[tuple[str, str | None, Decimal, bool]] = [
+            ("cpu", quota.cpu, use.cpu, False),
+            ("memory", quota.memory, use.memory, True),
+            ("storage", quota.storage, use.storage, True),
+        ]
+        for key, limit, used, binary in checks:
+            if limit is not None and used > parse_quantity(limit):
+                yield at.diagnostic((*loc, key), f"the data stores in {ns.name!r} ({who}) "
+                                    f"request {_fmt(used, binary)} {key}, more than the "
+                                    f"quota of {limit}", "raise the quota or shrink the stores")
+        counts = [("pods", quota.pods, use.pods),
+                  ("persistentVolumeClaims", quota.persistent_volume_claims, use.claims)]
+        for key, count_limit, count in counts:
+            if count_limit is not None and count > count_limit:
+                yield at.diagnostic((*loc, key), f"the data stores in {ns.name!r} ({who}) run "
+                                    f"{count} {'pods' if key == 'pods' else 'volume claims'}, "
+                                    f"more than the quota of {count_limit}",
+                                    "raise the quota or lower replicas")
+
+
+def data_limit_ranges(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """No data store container asks for more memory than its namespace's LimitRange allows."""
+    limits = {ns.name: ns.limit_range.max_memory for ns in profile.spec.namespaces
+              if ns.limit_range is not None and ns.limit_range.max_memory is not None}
+    for placed in stores(profile):
+        res = placed.store.resources
+        maximum = limits.get(placed.store.namespace)
+        if placed.pods == 0 or res is None or maximum is None:
+            continue
+        if parse_quantity(res.memory) > parse_quantity(maximum):
+            yield at.diagnostic((*placed.loc, "resources", "memory"),
+                                f"memory {res.memory} is above the LimitRange maximum "
+                                f"{maximum} of namespace {placed.store.namespace!r}",
+                                "the API server would refuse the pods")

@@ -1,0 +1,248 @@
+"""Checks of the serving layer's references and settings: every model names a namespace, a GPU
+pool and a priority class that exist, pins its weights, and sets what its engine needs.
+(Capacity checks, memory fit and quotas, are in `serving_capacity`.)"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from aiplat_gen.components import triton, vllm
+from aiplat_gen.data.models import ARCHITECTURES
+from aiplat_gen.errors import Diagnostic, Severity
+from aiplat_gen.memory import total_weights_gib
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.model.serving import Model
+from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.validate import Locator
+
+WARNING = Severity.WARNING
+GIB = 1024**3
+
+
+def did_you_mean(value: str, choices: list[str]) -> str:
+    """A hint naming the closest choice, or listing them all."""
+    close = difflib.get_close_matches(value, choices, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "known: " + ", ".join(sorted(choices)) if choices else ""
+
+
+def uses_llm_runtime(model: Model) -> bool:
+    """vLLM itself, or KServe's Hugging Face runtime (vLLM backend)."""
+    if model.engine == "vllm":
+        return True
+    return model.engine == "kserve" and (model.kserve is None
+                                         or model.kserve.runtime == "huggingface")
+
+
+def parameters_of(model: Model) -> int | None:
+    """The model's parameter count: given, or from its known architecture."""
+    if model.parameters is not None:
+        return model.parameters
+    arch = ARCHITECTURES.get(model.architecture or "")
+    return arch.parameters if arch else None
+
+
+def model_references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Unique names; namespace, node pool and priority class exist; engine sections match."""
+    spec = profile.spec
+    namespaces = {n.name: n for n in spec.namespaces}
+    pools = {p.name: p for p in spec.node_pools}
+    classes = [c.name for c in spec.priority_classes]
+    first: dict[str, int] = {}
+    for i, model in enumerate(spec.models):
+        loc = ("spec", "models", i)
+        if model.name in first:
+            yield at.diagnostic((*loc, "name"), f"duplicate model name {model.name!r}",
+                                f"first used at models[{first[model.name]}]")
+        first.setdefault(model.name, i)
+        ns = namespaces.get(model.namespace)
+        if ns is None:
+            yield at.diagnostic((*loc, "namespace"),
+                                f"namespace {model.namespace!r} is not in spec.namespaces",
+                                did_you_mean(model.namespace, list(namespaces)))
+        elif ns.purpose != "inference":
+            yield at.diagnostic((*loc, "namespace"),
+                                f"namespace {ns.name!r} has purpose {ns.purpose!r}, not "
+                                "inference", "serve models from an inference namespace", WARNING)
+        pool = pools.get(model.node_pool)
+        if pool is None:
+            yield at.diagnostic((*loc, "nodePool"),
+                                f"node pool {model.node_pool!r} is not in spec.nodePools",
+                                did_you_mean(model.node_pool, list(pools)))
+        elif pool.gpu is None:
+            gpu_pools = [p.name for p in spec.node_pools if p.gpu is not None]
+            yield at.diagnostic((*loc, "nodePool"), f"node pool {pool.name!r} has no GPUs",
+                                "GPU pools: " + ", ".join(gpu_pools) if gpu_pools else "")
+        if model.priority_class is not None and model.priority_class not in classes:
+            yield at.diagnostic((*loc, "priorityClass"),
+                                f"priority class {model.priority_class!r} is not in "
+                                "spec.priorityClasses", did_you_mean(model.priority_class,
+                                                                     classes))
+        yield from _engine_sections(model, loc, at)
+
+
+def _engine_sections(model: Model, loc: tuple[str | int, ...], at: Locator
+                     ) -> Iterator[Diagnostic]:
+    if model.kserve is not None and model.engine != "kserve":
+        yield at.diagnostic((*loc, "kserve"), "`kserve` settings need `engine: kserve`")
+    wants_triton = model.engine == "triton" or (
+        model.engine == "kserve" and model.kserve is not None
+        and model.kserve.runtime == "triton")
+    if model.triton is not None and not wants_triton:
+        yield at.diagnostic((*loc, "triton"), "`triton` settings need `engine: triton` (or the "
+                            "KServe triton runtime)")
+    if wants_triton and model.triton is None:
+        yield at.diagnostic(loc, "a Triton model repository needs `triton.models`",
+                            "list the repository's models to load, e.g. triton: {models: "
+                            "[embedder]}")
+    if model.lora_adapters and model.engine != "vllm":
+        yield at.diagnostic((*loc, "loraAdapters"),
+                            f"LoRA adapters are served by engine vllm, not {model.engine}")
+    seen: set[str] = set()
+    for k, adapter in enumerate(model.lora_adapters):
+        if adapter.name in seen:
+            yield at.diagnostic((*loc, "loraAdapters", k, "name"),
+                                f"duplicate LoRA adapter name {adapter.name!r}")
+        seen.add(adapter.name)
+    if model.max_loras is not None and not model.lora_adapters:
+        yield at.diagnostic((*loc, "maxLoras"), "`maxLoras` without `loraAdapters`",
+                            "add adapters or remove maxLoras", WARNING)
+
+
+def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Weights are pinned and have a volume that can hold them; canaries are possible."""
+    for i, model in enumerate(profile.spec.models):
+        loc = ("spec", "models", i)
+        source = model.source
+        hub = source.uri.startswith("hf://")
+        if not hub and model.engine != "triton":
+            yield at.diagnostic((*loc, "source", "uri"),
+                                f"engine {model.engine} takes weights from the Hugging Face Hub "
+                                "(hf://<org>/<repo>)",
+                                "object store URIs (s3://, gs://) are for Triton repositories")
+        if hub and source.revision is None:
+            yield at.diagnostic((*loc, "source"), "`hf://` weights need a pinned `revision`",
+                                "the 40-character commit of the Hub repository")
+        if hub and source.sha256 is None:
+            yield at.diagnostic((*loc, "source"), "`hf://` weights need the `sha256` of their "
+                                "weights manifest", "see the ModelSource documentation")
+        if not hub and (source.revision or source.sha256):
+            yield at.diagnostic((*loc, "source"), "`revision` and `sha256` pin Hub weights; an "
+                                "object store repository is read as it is", "", WARNING)
+        if hub and model.storage is None:
+            yield at.diagnostic(loc, "`hf://` weights are downloaded into a volume: set "
+                                "`storage.size`", "e.g. storage: {size: 40Gi}")
+        yield from _storage(model, loc, at)
+        yield from _canary(model, loc, at)
+
+
+def _storage(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[Diagnostic]:
+    storage = model.storage
+    if storage is None:
+        return
+    sloc = (*loc, "storage")
+    most = model.autoscaling.max_replicas if model.autoscaling else model.replicas
+    if storage.per_replica and model.engine == "kserve":
+        yield at.diagnostic((*sloc, "perReplica"), "KServe predictors share one weights volume",
+                            "use accessMode: ReadWriteMany for several replicas")
+    elif not storage.per_replica and most > 1 and storage.access_mode != "ReadWriteMany":
+        reach = ("a single node" if storage.access_mode == "ReadWriteOnce"
+                 else "a single pod")
+        yield at.diagnostic((*sloc, "accessMode"),
+                            f"{most} replicas share one {storage.access_mode} volume, "
+                            f"which only {reach} can mount",
+                            "use accessMode: ReadWriteMany, or perReplica: true for a volume "
+                            "per replica")
+    params = parameters_of(model)
+    if params is None:
+        return
+    copies = 2 if model.kserve is not None and model.kserve.canary is not None else 1
+    needed = total_weights_gib(params, model.dtype, model.quantization) * copies
+    size_gib = float(parse_quantity(storage.size)) / GIB
+    if size_gib < needed:
+        what = "two revisions (stable and canary)" if copies == 2 else "the weights"
+        yield at.diagnostic((*sloc, "size"),
+                            f"{storage.size} ({size_gib:.1f} GiB) cannot hold {what}: "
+                            f"{needed:.1f} GiB", "raise storage.size")
+
+
+def _canary(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[Diagnostic]:
+    settings = model.kserve
+    if settings is None or settings.canary is None:
+        return
+    cloc = (*loc, "kserve", "canary")
+    if settings.deployment_mode != "Knative":
+        yield at.diagnostic(cloc, "KServe canary rollouts need `deploymentMode: Knative` "
+                            f"(not {settings.deployment_mode})",
+                            "KServe splits traffic between revisions only in Knative mode; "
+                            "it refuses to change the mode of an existing InferenceService")
+    if settings.canary.revision == model.source.revision:
+        yield at.diagnostic((*cloc, "revision"), "the canary revision is the stable one",
+                            "name the new revision, or remove `canary`")
+
+
+MANAGED_FIELDS = {
+    "--served-model-name": "servedModelName", "--port": "(fixed: 8000)",
+    "--tensor-parallel-size": "gpus", "-tp": "gpus", "--max-model-len": "maxModelLen",
+    "--max_model_len": "maxModelLen", "--gpu-memory-utilization": "gpuMemoryUtilization",
+    "--dtype": "dtype", "--quantization": "quantization", "-q": "quantization",
+    "--kv-cache-dtype": "kvCacheDtype", "--enable-lora": "loraAdapters",
+    "--lora-modules": "loraAdapters", "--max-loras": "maxLoras",
+    "--max-lora-rank": "maxLoraRank", "--model_name": "servedModelName",
+    "--model_dir": "(fixed: /mnt/models)", "--load-model": "triton.models",
+    "--model-control-mode": "(fixed: explicit)", "--model-repository": "source",
+    "--otlp-traces-endpoint": "spec.observability.tracing",
+}
+
+
+def managed_flags(model: Model) -> frozenset[str]:
+    """Flags aiplat-gen sets for this model's engine and runtime."""
+    if model.engine == "vllm":
+        return vllm.MANAGED_FLAGS
+    if model.engine == "triton":
+        return triton.MANAGED_FLAGS
+    if uses_llm_runtime(model):
+        return vllm.MANAGED_FLAGS | {"--model_name", "--model_dir", "--max_model_len"}
+    return frozenset({"--model-control-mode", "--load-model", "--model-repository",
+                      "--model-store"})
+
+
+def model_settings(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Architecture, parameters and max model length for LLM engines; extra args that would
+    fight the generated ones."""
+    for i, model in enumerate(profile.spec.models):
+        loc = ("spec", "models", i)
+        arch = None
+        if model.architecture is not None:
+            arch = ARCHITECTURES.get(model.architecture)
+            if arch is None:
+                close = difflib.get_close_matches(model.architecture, list(ARCHITECTURES), n=1)
+                yield at.diagnostic((*loc, "architecture"),
+                                    f"unknown architecture {model.architecture!r}",
+                                    f"did you mean {close[0]!r}?" if close else
+                                    "known: " + ", ".join(ARCHITECTURES) + "; or give "
+                                    "`parameters` instead")
+        if uses_llm_runtime(model):
+            if model.architecture is None and model.parameters is None:
+                yield at.diagnostic(loc, "needs `architecture` or `parameters` to size its GPU "
+                                    "memory", "architectures: " + ", ".join(ARCHITECTURES))
+            if model.max_model_len is None:
+                yield at.diagnostic(loc, "needs `maxModelLen` (the longest request in tokens)",
+                                    "it sizes the KV cache of the memory-fit check")
+        if arch is not None and model.max_model_len and (
+                model.max_model_len > arch.max_position_embeddings):
+            yield at.diagnostic((*loc, "maxModelLen"),
+                                f"{model.max_model_len} tokens exceed the "
+                                f"{arch.max_position_embeddings} that {arch.hf_repo} supports "
+                                "(max_position_embeddings)",
+                                f"use maxModelLen <= {arch.max_position_embeddings}")
+        flags = managed_flags(model)
+        for k, arg in enumerate(model.extra_args):
+            flag = arg.split("=", 1)[0]
+            if flag in flags:
+                field = MANAGED_FIELDS.get(flag, "the profile")
+                yield at.diagnostic((*loc, "extraArgs", k),
+                                    f"{flag} is set by aiplat-gen from `{field}`",
+                                    "remove it from extraArgs")

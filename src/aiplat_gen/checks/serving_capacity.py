@@ -1,0 +1,229 @@
+"""Capacity checks of the serving layer: tensor parallelism, GPU memory fit, GPU quotas and
+pool capacity, and pod CPU/memory against nodes, limit ranges and quotas. Each message carries
+the numbers that do not add up."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+
+from aiplat_gen.capacity import GPU_RESOURCE
+from aiplat_gen.checks.serving import WARNING, parameters_of, uses_llm_runtime
+from aiplat_gen.data.gpus import mig_resource_name
+from aiplat_gen.data.models import ARCHITECTURES
+from aiplat_gen.errors import Diagnostic
+from aiplat_gen.memory import Device, device_for, fit
+from aiplat_gen.model.cluster import NodePool
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.model.serving import Model
+from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.scheduling import pool_named
+from aiplat_gen.validate import Loc, Locator
+
+GIB = Decimal(1024**3)
+
+
+def max_replicas(model: Model) -> int:
+    """The most replicas a model can run: what quotas and pools must hold (an autoscaled
+    model's `maxReplicas`)."""
+    return model.autoscaling.max_replicas if model.autoscaling else model.replicas
+
+
+def _device(profile: Profile, model: Model) -> tuple[NodePool, Device] | None:
+    pool = pool_named(profile, model.node_pool)
+    if pool is None:
+        return None
+    device = device_for(pool, profile.spec.gpu_operator.mig_strategy)
+    return (pool, device) if device is not None else None
+
+
+def tensor_parallel(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """GPUs per replica: a power of two for vLLM, within one node, whole GPUs only."""
+    for i, model in enumerate(profile.spec.models):
+        found = _device(profile, model)
+        if found is None:
+            continue
+        pool, device = found
+        assert pool.gpu is not None
+        loc = ("spec", "models", i, "gpus")
+        n = model.gpus
+        if uses_llm_runtime(model) and n & (n - 1):
+            yield at.diagnostic(loc, f"tensor parallel size {n} is not a power of two",
+                                "vLLM splits attention heads evenly over the GPUs: use 1, 2, 4 "
+                                "or 8")
+        if n > 1 and device.mig:
+            yield at.diagnostic(loc, f"{n} GPUs per replica on {pool.name!r}, whose GPUs are "
+                                f"split into MIG slices ({device.label}): tensor parallelism "
+                                "across MIG slices is not supported",
+                                "MIG slices have no NVLink or CUDA IPC between them: use gpus: 1"
+                                " or a pool of whole GPUs")
+        elif n > 1 and device.shared_by > 1:
+            yield at.diagnostic(loc, f"{n} GPUs per replica on {pool.name!r}, which time-slices "
+                                f"each GPU {device.shared_by} ways: the {n} shares may be one "
+                                "physical GPU", "use gpus: 1 on time-sliced pools")
+        elif n > pool.gpu.count:
+            yield at.diagnostic(loc, f"tensor parallel size {n} exceeds the {pool.gpu.count} "
+                                f"GPUs of a {pool.name!r} node",
+                                "a replica runs on one node: lower gpus or use bigger nodes")
+
+
+def memory_fit(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Weights / TP + KV cache for one sequence + margin fit the GPU (or slice) x utilization."""
+    for i, model in enumerate(profile.spec.models):
+        found = _device(profile, model)
+        params = parameters_of(model)
+        if found is None:
+            continue
+        pool, device = found
+        loc = ("spec", "models", i)
+        llm = uses_llm_runtime(model)
+        if llm and device.shared_by > 1:
+            total = device.shared_by * model.gpu_memory_utilization
+            if total > 1:
+                yield at.diagnostic(
+                    (*loc, "gpuMemoryUtilization"),
+                    f"{device.shared_by} pods share each {device.label} GPU of {pool.name!r} "
+                    f"(time-slicing) and each claims {model.gpu_memory_utilization:.2f} of its "
+                    f"memory: {device.shared_by} x {model.gpu_memory_utilization:.2f} = "
+                    f"{total:.2f} > 1",
+                    f"set gpuMemoryUtilization <= {1 / device.shared_by:.2f}, or use whole GPUs")
+        if params is None:
+            continue
+        arch = ARCHITECTURES.get(model.architecture or "")
+        # Triton takes no fixed share of the GPU: its models are measured against all of it.
+        result = fit(parameters=params, dtype=model.dtype, quantization=model.quantization,
+                     kv_cache_dtype=model.kv_cache_dtype, architecture=arch,
+                     max_model_len=model.max_model_len, tensor_parallel_size=model.gpus,
+                     device=device, utilization=model.gpu_memory_utilization if llm else 1.0)
+        if not result.fits:
+            yield at.diagnostic(loc, f"{model.name} {result.describe()}", _fit_hint(device))
+
+
+def _fit_hint(device: Device) -> str:
+    if device.mig:
+        return "use a larger MIG profile, quantize or lower maxModelLen"
+    if device.shared_by > 1:
+        return "use whole GPUs, quantize or lower maxModelLen"
+    return ("add GPUs (tensor parallel), quantize, lower maxModelLen or use a GPU with more "
+            "memory")
+
+
+def _demand(model: Model) -> int:
+    return max_replicas(model) * model.gpus
+
+
+def gpu_quota(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Per namespace, max replicas x GPUs per replica <= the GPU quota; per pool, <= what its
+    nodes offer."""
+    spec = profile.spec
+    by_ns: dict[tuple[str, str], list[tuple[Model, int]]] = defaultdict(list)
+    by_pool: dict[str, list[tuple[Model, int]]] = defaultdict(list)
+    devices: dict[str, Device] = {}
+    for model in spec.models:
+        found = _device(profile, model)
+        if found is None:
+            continue
+        pool, device = found
+        devices[pool.name] = device
+        demand = _demand(model)
+        by_ns[(model.namespace, device.resource)].append((model, demand))
+        by_pool[pool.name].append((model, demand))
+    for j, ns in enumerate(spec.namespaces):
+        if ns.quota is None:
+            continue
+        for (ns_name, resource), items in sorted(by_ns.items()):
+            if ns_name != ns.name:
+                continue
+            loc: Loc
+            if resource == GPU_RESOURCE:
+                allowed, loc = ns.quota.gpus, ("spec", "namespaces", j, "quota", "gpus")
+            else:
+                profile_name = next((p for p in ns.quota.mig_devices
+                                     if mig_resource_name(p) == resource), None)
+                allowed = ns.quota.mig_devices.get(profile_name) if profile_name else None
+                loc = ("spec", "namespaces", j, "quota", "migDevices", profile_name or "")
+            total = sum(d for _, d in items)
+            if allowed is not None and total > allowed:
+                yield at.diagnostic(loc, f"models in {ns.name!r} need {total} {resource} "
+                                    f"({_breakdown(items)}) but the quota allows {allowed}",
+                                    "raise the quota or lower replicas")
+    for k, pool in enumerate(spec.node_pools):
+        items = by_pool.get(pool.name, [])
+        if not items:
+            continue
+        device = devices[pool.name]
+        offered = device.per_node * pool.nodes
+        total = sum(d for _, d in items)
+        if total > offered:
+            yield at.diagnostic(("spec", "nodePools", k, "nodes"),
+                                f"models on {pool.name!r} need {total} {device.resource} "
+                                f"({_breakdown(items)}) but its {pool.nodes} node(s) offer "
+                                f"{offered}", "add nodes or lower replicas")
+
+
+def _breakdown(items: list[tuple[Model, int]]) -> str:
+    return ", ".join(f"{m.name} {max_replicas(m)} x {m.gpus}" for m, _ in items)
+
+
+def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """Memory request <= limit; /dev/shm inside the limit; a replica fits a node and the
+    namespace's limit range; replicas fit the namespace's CPU and memory quota."""
+    spec = profile.spec
+    namespaces = {n.name: (j, n) for j, n in enumerate(spec.namespaces)}
+    cpu_sum: dict[str, Decimal] = defaultdict(Decimal)
+    mem_sum: dict[str, Decimal] = defaultdict(Decimal)
+    for i, model in enumerate(spec.models):
+        res = model.resources
+        loc = ("spec", "models", i, "resources")
+        memory = parse_quantity(res.memory)
+        request = parse_quantity(res.memory_request) if res.memory_request else memory
+        shm = parse_quantity(res.shm_size)
+        if request > memory:
+            yield at.diagnostic((*loc, "memoryRequest"), f"memory request {res.memory_request} "
+                                f"is above the memory limit {res.memory}",
+                                "Kubernetes refuses requests above limits")
+        if shm >= memory:
+            yield at.diagnostic((*loc, "shmSize"), f"/dev/shm of {res.shm_size} leaves nothing "
+                                f"of the {res.memory} memory limit it is counted in",
+                                "raise resources.memory or lower shmSize")
+        elif shm * 2 > memory:
+            yield at.diagnostic((*loc, "shmSize"), f"/dev/shm of {res.shm_size} is more than "
+                                f"half of the {res.memory} memory limit it is counted in",
+                                "the server process gets the rest", WARNING)
+        pool = pool_named(profile, model.node_pool)
+        if pool is not None:
+            if memory > parse_quantity(pool.memory):
+                yield at.diagnostic((*loc, "memory"), f"{res.memory} does not fit on a "
+                                    f"{pool.name!r} node ({pool.memory} allocatable)")
+            if parse_quantity(res.cpu) > parse_quantity(pool.cpu):
+                yield at.diagnostic((*loc, "cpu"), f"{res.cpu} CPU does not fit on a "
+                                    f"{pool.name!r} node ({pool.cpu} allocatable)")
+        found = namespaces.get(model.namespace)
+        if found is None:
+            continue
+        _, ns = found
+        if ns.limit_range and ns.limit_range.max_memory and memory > parse_quantity(
+                ns.limit_range.max_memory):
+            yield at.diagnostic((*loc, "memory"), f"{res.memory} exceeds the "
+                                f"{ns.limit_range.max_memory} limitRange.maxMemory of "
+                                f"namespace {ns.name!r}")
+        cpu_sum[ns.name] += parse_quantity(res.cpu) * max_replicas(model)
+        mem_sum[ns.name] += memory * max_replicas(model)
+    for name, (j, ns) in namespaces.items():
+        quota = ns.quota
+        if quota is None:
+            continue
+        qloc = ("spec", "namespaces", j, "quota")
+        if quota.cpu is not None and cpu_sum[name] > parse_quantity(quota.cpu):
+            yield at.diagnostic((*qloc, "cpu"), f"models in {name!r} request "
+                                f"{_number(cpu_sum[name])} CPU but the quota allows {quota.cpu}",
+                                "raise the quota or lower replicas")
+        if quota.memory is not None and mem_sum[name] > parse_quantity(quota.memory):
+            yield at.diagnostic((*qloc, "memory"), f"models in {name!r} need "
+                                f"{_number(mem_sum[name] / GIB)}Gi of memory but the quota "
+                                f"allows {quota.memory}", "raise the quota or lower replicas")
+
+
+def _number(value: Decimal) -> str:
+    return str(int(value)) if value == value.to_integral() else f"{value:.1f}"

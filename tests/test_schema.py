@@ -1,0 +1,94 @@
+"""The exported JSON Schema: fresh, documented, and agreeing with the validator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from pydantic import ValidationError
+from typer.testing import Result
+
+from aiplat_gen.errors import ProfileError
+from aiplat_gen.loader import to_plain
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.profiles import load_profile
+from aiplat_gen.schema import profile_schema, schema_text
+from conftest import REPO
+
+VALIDATOR = Draft202012Validator(profile_schema())
+EXAMPLES = sorted((REPO / "profiles").glob("*.yaml"))
+INVALID = sorted((REPO / "tests" / "profiles" / "invalid").glob("*.yaml"))
+SCALARS = ("string", "integer", "number")
+
+
+def test_committed_schema_is_fresh(cli: Callable[..., Result]) -> None:
+    assert (REPO / "schema" / "profile.schema.json").read_text("utf-8") == schema_text()
+    result = cli("schema")
+    assert result.exit_code == 0 and result.stdout == schema_text()
+
+
+def test_schema_is_a_valid_json_schema() -> None:
+    Draft202012Validator.check_schema(profile_schema())
+
+
+def _properties() -> list[tuple[str, dict[str, Any]]]:
+    defs = profile_schema()["$defs"]
+    return [(f"{name}.{key}", prop) for name, d in defs.items() if not name.startswith("Partial")
+            for key, prop in d.get("properties", {}).items()]
+
+
+def _scalar(prop: dict[str, Any]) -> bool:
+    options = prop.get("anyOf", [prop])
+    return any(o.get("type") in SCALARS and "enum" not in o and "const" not in o
+               for o in options)
+
+
+def test_every_field_has_a_description_and_scalars_an_example() -> None:
+    undocumented = [name for name, prop in _properties() if not prop.get("description")]
+    no_example = [name for name, prop in _properties() if _scalar(prop)
+                  and not prop.get("examples")]
+    assert not undocumented, undocumented
+    assert not no_example, no_example
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_profiles_validate_against_schema(path: Path) -> None:
+    first = path.read_text("utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../schema/profile.schema.json"
+    errors = [e.message for e in VALIDATOR.iter_errors(yaml.safe_load(path.read_text("utf-8")))]
+    assert not errors, errors
+
+
+def _schema_problem(path: Path) -> Any:
+    """The merged document when the case fails pydantic on types, patterns or keys (not only
+    on cross-field validators), else None."""
+    try:
+        plain, _ = to_plain(load_profile(path).tree)
+    except ProfileError:
+        return None  # refused while loading: not a schema matter
+    try:
+        Profile.model_validate(plain)
+    except ValidationError as exc:
+        if any(e["type"] not in ("value_error", "assertion_error") for e in exc.errors()):
+            return plain
+    return None
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_schema_rejects_invalid_cases_that_are_schema_problems(path: Path) -> None:
+    plain = _schema_problem(path)
+    if plain is None:
+        return
+    assert not VALIDATOR.is_valid(plain), f"{path.name} passes the JSON Schema"
+
+
+def test_explain(cli: Callable[..., Result]) -> None:
+    result = cli("explain", "spec.nodePools.gpu.sharing.mode")
+    assert result.exit_code == 0
+    assert '"none" | "mig" | "time-slicing"' in result.stdout and "default" in result.stdout
+    unknown = cli("explain", "spec.nodPools")
+    assert unknown.exit_code == 2 and "did you mean 'nodePools'" in unknown.stderr
