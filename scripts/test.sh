@@ -14,8 +14,15 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet -c requirements/constraints.txt -e ".[test]"
 
+# Checkov pins packaging<24, which conflicts with the project's pins: it gets its own venv.
+if [[ ! -x .venv-checkov/bin/python ]]; then
+    "${python}" -m venv .venv-checkov
+fi
+.venv-checkov/bin/python -m pip install --quiet -r requirements/checkov.txt
+
 bash scripts/install-tools.sh
 
 export AIPLAT_TOOLS="${repo_root}/.tools"
 export PATH="${AIPLAT_TOOLS}/bin:${PATH}"
+export AIPLAT_CHECKOV="${repo_root}/.venv-checkov/bin/checkov"
 exec .venv/bin/python -m pytest "$@"

@@ -186,6 +186,9 @@ def _prod_render() -> tuple[Any, FullRender]:
 
 def test_replicas_of_autoscaled_workloads_are_ignored() -> None:
     vp, full = _prod_render()
+    # Start from prod without its own autoscalers (its vLLM models use KEDA).
+    full = FullRender(tuple(o for o in full.objects if o.component != "autoscaling"),
+                      full.helm_values)
     scaled = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
               "metadata": {"name": "llama", "namespace": "llm-serving"},
               "spec": {"scaleTargetRef": {"name": "llama"}}}

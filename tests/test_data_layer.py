@@ -118,8 +118,9 @@ def test_pinecone_runs_nothing_and_records_egress(tmp_path: Path) -> None:
                 "pinecone": {"indexHost": "docs-abc1234.svc.aped-4627-b74a.pinecone.io"}}
     doc = profile(vectorDatabases=[pinecone])
     objects = render(tmp_path, doc)
-    assert [o["kind"] for o in objects if o["metadata"].get("namespace") == "rag"] == \
-        ["ExternalSecret"]
+    # Nothing runs: besides the namespace's network policies, only the key's ExternalSecret.
+    assert [o["kind"] for o in objects if o["metadata"].get("namespace") == "rag"
+            and o["kind"] != "NetworkPolicy"] == ["ExternalSecret"]
     db = validate(tmp_path, doc).profile.spec.vector_databases[0]
     # api.pinecone.io is Pinecone's control plane (docs.pinecone.io, authentication).
     assert db.egress_hosts() == ["api.pinecone.io", "docs-abc1234.svc.aped-4627-b74a.pinecone.io"]

@@ -160,3 +160,45 @@ def test_internal_errors_exit_4_without_traceback(workspace: Path, cli: Callable
     result = cli("render", "--all")
     assert result.exit_code == 4
     assert "internal error" in result.stderr and "Traceback" not in result.output
+
+
+def test_interrupted_render_leaves_previous_output(workspace: Path, cli: Callable[..., Result],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("render", "--all").exit_code == 0
+    before = tree_bytes(workspace / "output")
+    profile = workspace / "profiles" / "prod.yaml"
+    profile.write_text(profile.read_text().replace("gpus: 40", "gpus: 32"))
+    (workspace / "profiles" / "staging.yaml").write_text(
+        (workspace / "profiles" / "staging.yaml").read_text().replace("nodes: 1", "nodes: 3"))
+    real_replace = Path.replace
+    calls = {"n": 0}
+
+    def flaky_replace(self: Path, target: Path) -> Path:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt  # as if Ctrl-C arrived midway through the moves
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", flaky_replace)
+    result = cli("render", "--all")
+    monkeypatch.setattr(Path, "replace", real_replace)
+    assert result.exit_code == 130
+    assert calls["n"] > 4, "the interruption must come midway, with files already moved"
+    assert tree_bytes(workspace / "output") == before
+    assert not list((workspace / "output").glob(".aiplat-gen-staging-*"))
+
+
+def test_read_only_output_gives_a_clear_error(workspace: Path, cli: Callable[..., Result]) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root ignores file permissions")
+    out = workspace / "output"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        result = cli("render", "--all")
+    finally:
+        out.chmod(0o755)
+    assert result.exit_code == 1
+    assert "permission denied" in result.stderr and "Traceback" not in result.output

@@ -233,7 +233,22 @@ def explain(tree: Path, finding: tuple[str, int, str, str], pinned: set[str]) ->
         docs = [d for d in yaml.safe_load_all((tree / rel).read_text()) if d]
         keys = {e["secretKey"] for d in docs if d.get("kind") == "ExternalSecret"
                 for e in d["spec"]["data"]}
-        return "the name of a key in a synced Secret" if value in keys else None
+        if value in keys:
+            return "the name of a key in a synced Secret"
+        # A scanner suppression key (e.g. `ignore-check.kube-linter.io/env-var-secret`) whose
+        # value is the reason of a policy exception the profile declares.
+        reasons = {v for d in docs for k, v in
+                   ((d.get("metadata") or {}).get("annotations") or {}).items()
+                   if k.startswith("ai.platform/policy-exception.")}
+        if value in reasons:
+            return "the reason of a declared policy exception"
+        # The names of the Secrets an Ingress reads (its TLS certificate, ingress-nginx's
+        # `auth-secret` as namespace/name), never their content.
+        names = {t.get("secretName") for d in docs if d.get("kind") == "Ingress"
+                 for t in d["spec"].get("tls") or []}
+        names |= {(d["metadata"].get("annotations") or {}).get(
+            "nginx.ingress.kubernetes.io/auth-secret") for d in docs if d.get("kind") == "Ingress"}
+        return "the name of a Secret an Ingress reads" if value in names else None
     return None
 
 

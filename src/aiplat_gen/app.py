@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiplat_gen import layout, writer
-from aiplat_gen.components import TREE_OUTPUTS
-from aiplat_gen.components.base import RenderContext
 from aiplat_gen.errors import Diagnostic, DriftError, ProfileError, UsageError
 from aiplat_gen.profiles import ProfileSource, load_profile, locate, profile_names
-from aiplat_gen.render import FullRender, render_full
 from aiplat_gen.validate import ValidatedProfile, validate_source
+
+if TYPE_CHECKING:  # rendering modules load only for the verbs that render
+    from aiplat_gen import writer
+    from aiplat_gen.render import FullRender
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,21 @@ class RenderResult:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def build_tree(profiles: list[ValidatedProfile], templates_dir: Path | None
+def build_tree(profiles: list[ValidatedProfile], templates_dir: Path | None,
+               step: Callable[[str], None] | None = None,
                ) -> tuple[dict[str, str], dict[str, str], dict[str, FullRender]]:
-    """Render each profile and lay the tree out: (files, owner per file, full renders)."""
-    renders = {vp.name: render_full(RenderContext(vp.profile, templates_dir)) for vp in profiles}
+    """Render each profile and lay the tree out: (files, owner per file, full renders).
+    `step(what)` is called as each profile's render starts (for a progress display)."""
+    from aiplat_gen import layout
+    from aiplat_gen.components import TREE_OUTPUTS
+    from aiplat_gen.components.base import RenderContext
+    from aiplat_gen.render import render_full
+
+    renders: dict[str, FullRender] = {}
+    for vp in profiles:
+        if step is not None:
+            step(vp.name)
+        renders[vp.name] = render_full(RenderContext(vp.profile, templates_dir))
     by_name = {vp.name: vp for vp in profiles}
     roots = sorted(vp.name for vp in profiles if vp.source.parent is None)
     if len(roots) > 1:
@@ -111,16 +124,25 @@ def build_tree(profiles: list[ValidatedProfile], templates_dir: Path | None
 
 
 def render(refs: list[str], all_profiles: bool, settings: Settings, check: bool = False,
-           diff: bool = False) -> RenderResult:
-    """Validate, render and (unless check or diff) write the tree for the selected profiles."""
+           diff: bool = False, step: Callable[[str], None] | None = None) -> RenderResult:
+    """Validate, render and (unless check or diff) write the tree for the selected profiles.
+
+    `output/README.md` (owned by the root profile) sums up every profile of the folder that
+    validates, so the other profiles are rendered too, for the summary only (`summary`)."""
+    from aiplat_gen import summary, writer
+
     profiles = validate_many(select(refs, all_profiles, settings), with_parents=True)
-    files, owners, renders = build_tree(profiles, settings.templates_dir)
+    scope = {vp.name for vp in profiles}
+    chosen = summary.family(profiles, lambda name, path: validate_many([(name, path)])[0])
+    files, owners, renders = build_tree(list(chosen.profiles), settings.templates_dir, step)
+    files[summary.README] = summary.readme(chosen, renders, owners)
+    owners[summary.README] = next(vp.name for vp in profiles if vp.source.parent is None)
+    files = {rel: text for rel, text in files.items() if owners[rel] in scope}
     result = RenderResult(
         profiles=profiles, files=files,
-        objects={name: len(r.objects) for name, r in renders.items()},
+        objects={name: len(r.objects) for name, r in renders.items() if name in scope},
         warnings=[w for vp in profiles for w in vp.warnings],
     )
-    scope = {vp.name for vp in profiles}
     out = settings.out_dir
     if check or diff:
         todo = writer.plan(out, files, owners, scope)

@@ -69,6 +69,19 @@ def _run(action: Callable[[], T], fmt: str | None = None) -> T:
         raise typer.Exit(ExitCode.INTERNAL) from None
 
 
+def _with_progress(label: str, action: Callable[[Callable[[str], None]], T]
+                   ) -> Callable[[], T]:
+    """`action(step)` under a progress display on stderr (terminals only, after a moment); the
+    display is gone before any message is printed."""
+    from aiplat_gen.console import progress
+
+    def run() -> T:
+        with progress(label, None) as step:
+            return action(step)
+
+    return run
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"aiplat-gen {__version__}")
@@ -125,7 +138,8 @@ def render(
     from aiplat_gen.report import default_format, format_diagnostics
 
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
-    result = _run(lambda: core.render(refs or [], all_profiles, settings, check, diff), fmt)
+    result = _run(_with_progress("rendering", lambda step: core.render(
+        refs or [], all_profiles, settings, check, diff, step)), fmt)
     if result.warnings:
         sys.stderr.write(format_diagnostics(result.warnings, fmt or default_format()))
     if diff:
@@ -192,6 +206,9 @@ def check(
     kubeconform: Annotated[str, typer.Option(
         "--kubeconform", help="kubeconform binary: auto (use it when installed), none "
         "(validate in-process) or a path.")] = "auto",
+    policy: Annotated[bool, typer.Option(
+        "--policy", help="Also run the security policy rules (privilege, probes, resources, "
+        "images, network policy coverage, ...); declared exceptions are honoured.")] = False,
     fmt: Annotated[str | None, typer.Option(
         "--format", help="text, json, junit or github (default: github inside GitHub Actions, "
         "else text).")] = None,
@@ -205,8 +222,9 @@ def check(
 
     fmt = _choice(fmt or default_format(), FORMATS, "--format")
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
-    options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform)
-    report = _run(lambda: checking.check(refs or [], all_profiles, settings, options), fmt)
+    options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform, policy)
+    report = _run(_with_progress("checking", lambda step: checking.check(
+        refs or [], all_profiles, settings, options, step)), fmt)
     typer.echo(format_report(report, fmt), nl=False)
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.INVALID)
 
@@ -232,20 +250,76 @@ def images(
 
 
 @app.command()
+def plan(
+    ref: Annotated[str, typer.Argument(help="Profile name (profiles/<name>.yaml) or path.")],
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    fmt: Annotated[str, typer.Option(
+        "--format", help="text (a table; plain when not a terminal), json or markdown.")
+    ] = "text",
+) -> None:
+    """GPUs at min and max replicas per model, namespace and node pool, against quotas and what
+    the pools offer; memory fit per model; cost per hour with prices; scheduling warnings."""
+    from aiplat_gen import app as core
+    from aiplat_gen import plan_report
+    from aiplat_gen.console import print_report
+    from aiplat_gen.plan import FORMATS, plan_profile
+    from aiplat_gen.report import default_format, format_diagnostics
+
+    fmt = _choice(fmt, FORMATS, "--format")
+    result, warnings = _run(lambda: plan_profile(ref, core.Settings(profiles_dir=profiles_dir)))
+    if warnings:
+        sys.stderr.write(format_diagnostics(warnings, default_format()))
+    if fmt == "json":
+        typer.echo(plan_report.to_json(result), nl=False)
+    elif fmt == "markdown":
+        typer.echo(plan_report.to_markdown(result, level=1), nl=False)
+    else:
+        print_report(plan_report.report(result))
+
+
+@app.command()
+def graph(
+    ref: Annotated[str, typer.Argument(help="Profile name (profiles/<name>.yaml) or path.")],
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    all_flows: Annotated[bool, typer.Option(
+        "--all-flows", help="Also show metrics scraping, DNS, store peers, operators and the "
+        "Kubernetes API.")] = False,
+) -> None:
+    """The platform graph (gateway -> models -> data services, with ports) as a Mermaid
+    flowchart."""
+    from aiplat_gen import app as core
+    from aiplat_gen.mermaid import platform_flowchart
+
+    settings = core.Settings(profiles_dir=profiles_dir)
+    (validated,) = _run(lambda: core.validate_many(core.select([ref], False, settings)))
+    typer.echo(platform_flowchart(validated.profile, all_flows), nl=False)
+
+
+@app.command()
 def init(
+    example: Annotated[str | None, typer.Option(
+        "--example", help="Scaffold profiles/ (base, dev, prod) from an example: minimal or "
+        "full.")] = None,
     ci: Annotated[str | None, typer.Option(
         "--ci", help="Write a CI workflow for this provider (github) into the current folder.")
     ] = None,
 ) -> None:
     """Write starter files into the current folder; never overwrites a file."""
-    from aiplat_gen.scaffold import CI_FILES, init_ci
+    from aiplat_gen import scaffold
 
-    if ci is None:
-        typer.echo("aiplat-gen: nothing to write; use --ci github", err=True)
+    if ci is None and example is None:
+        typer.echo("aiplat-gen: nothing to write; use --example minimal|full and/or --ci github",
+                   err=True)
         raise typer.Exit(ExitCode.USAGE)
-    provider = _choice(ci, tuple(CI_FILES), "--ci")
-    for path in _run(lambda: init_ci(provider, Path.cwd())):
+    if example is not None:
+        _choice(example, scaffold.EXAMPLES, "--example")
+    if ci is not None:
+        _choice(ci, tuple(scaffold.CI_FILES), "--ci")
+    for path in _run(lambda: scaffold.init(Path.cwd(), ci=ci, example=example)):
         typer.echo(f"wrote {path}")
+    if example is not None:
+        typer.echo("next: aiplat-gen plan prod; aiplat-gen render --all; aiplat-gen check --all")
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -87,9 +87,27 @@ def read_text(path: Path, shown: str) -> str:
 
 
 def load_file(path: Path) -> Node:
-    """Load one profile file into a positioned Node tree whose root is a mapping."""
+    """Load one profile file into a positioned Node tree whose root is a mapping.
+
+    A parent shared by several profiles is parsed once per process: trees are cached by shown
+    path and content (merging never mutates them)."""
     shown = display_path(path)
     text = read_text(path, shown)
+    key = (shown, text)
+    cached = _PARSED.get(key)
+    if cached is None:
+        cached = _parse(shown, text)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = cached
+    return cached
+
+
+_PARSED: dict[tuple[str, str], Node] = {}
+_PARSED_MAX = 32
+
+
+def _parse(shown: str, text: str) -> Node:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:

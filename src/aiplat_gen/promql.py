@@ -140,6 +140,23 @@ def ttft_p95(m: ModelSeries) -> str:
     return f"histogram_quantile(0.95, sum by (le) (rate({bucket}[{RATE_WINDOW}])))"
 
 
+def queue_time(m: ModelSeries) -> str:
+    """Time requests wait before they run: p95 for vLLM (histogram), mean for Triton (seconds)."""
+    if m.engine == "vllm":
+        bucket = selector("vllm:request_queue_time_seconds_bucket", m.server())
+        return f"histogram_quantile(0.95, sum by (le) (rate({bucket}[{RATE_WINDOW}])))"
+    return (f"{_rate('nv_inference_queue_duration_us', m.server())} / "
+            f"{_rate('nv_inference_request_success', m.server())} / 1e6")
+
+
+def throughput(m: ModelSeries) -> list[tuple[str, str]]:
+    """(legend, query) of the work done per second: tokens for vLLM, inferences for Triton."""
+    if m.engine == "vllm":
+        return [("prompt tokens", _rate("vllm:prompt_tokens_total", m.server())),
+                ("generated tokens", _rate("vllm:generation_tokens_total", m.server()))]
+    return [("inferences", _rate("nv_inference_count", m.server()))]
+
+
 def error_ratio(m: ModelSeries) -> str:
     """Share of failed requests: HTTP 5xx answers of vLLM's API server, failed Triton
     inferences."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiplat_gen.components import COMPONENTS
 from aiplat_gen.components.base import RenderContext
+from aiplat_gen.policy.exceptions import apply_exceptions
 
 ObjectKey = tuple[str, str, str, str]
 
@@ -56,7 +57,8 @@ def render_full(ctx: RenderContext) -> FullRender:
     for name, component in COMPONENTS.items():
         result = component(ctx)
         for obj in result.objects:
-            item = RenderedObject(name, obj)
+            # Declared policy exceptions become scanner annotations on the workloads they name.
+            item = RenderedObject(name, apply_exceptions(ctx.profile, obj))
             if item.key in seen:
                 raise DuplicateObjectError(f"{item.key} rendered by {seen[item.key]} and {name}")
             seen[item.key] = name

@@ -5,7 +5,7 @@ owns it and its sha256. A render
 - refuses (changing nothing) when a file it would write exists and is not in the record, or when
   a path inside the output folder is a symlink or leaves it;
 - stages every changed file in a temporary folder inside the output folder, then moves them into
-  place and writes the record last;
+  place and writes the record last; if that is interrupted, every previous file is put back;
 - removes owned files that the rendered profiles no longer produce, but only while they still
   hold what the tool wrote; a file someone edited is left alone with a warning.
 An exclusive lock on the output folder keeps two renders from interleaving.
@@ -187,23 +187,50 @@ def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         for rel, text in todo.write.items():
-            staged = staging / rel
+            staged = staging / "new" / rel
             staged.parent.mkdir(parents=True, exist_ok=True)
             staged.write_text(text, encoding="utf-8")
         (staging / RECORD).write_text(record, encoding="utf-8")
-        for rel in todo.write:
-            target = _safe_target(out, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (staging / rel).replace(target)
-            outcome.written.append(rel)
-        for rel in todo.remove:
-            (out / rel).unlink()
-            outcome.removed.append(rel)
-            _prune_empty(out, (out / rel).parent)
-        (staging / RECORD).replace(out / RECORD)
+        _swap(out, staging, todo, outcome)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return outcome
+
+
+def _swap(out: Path, staging: Path, todo: Plan, outcome: Outcome) -> None:
+    """Move staged files into place, keeping the previous version of each file in the staging
+    folder; if anything fails (or the process is interrupted), put every previous file back and
+    remove the new ones, so the output folder is as it was."""
+    backups = staging / "old"
+    moved: list[tuple[Path, Path | None]] = []  # (target, backup or None if the file was new)
+    try:
+        for rel in [*todo.write, *todo.remove, RECORD]:
+            target = out / rel
+            backup = None
+            if target.is_file():
+                backup = backups / rel
+                backup.parent.mkdir(parents=True, exist_ok=True)
+                target.replace(backup)
+            moved.append((target, backup))
+            if rel in todo.write:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                (staging / "new" / rel).replace(target)
+                outcome.written.append(rel)
+            elif rel == RECORD:
+                (staging / RECORD).replace(target)
+            else:
+                outcome.removed.append(rel)
+    except BaseException:
+        for target, backup in reversed(moved):
+            if target.is_file() and not target.is_symlink():
+                target.unlink()
+            if backup is not None:
+                backup.replace(target)
+        outcome.written.clear()
+        outcome.removed.clear()
+        raise
+    for rel in todo.remove:
+        _prune_empty(out, (out / rel).parent)
 
 
 def _prune_empty(out: Path, folder: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from aiplat_gen.kube.locations import crd_location
 from aiplat_gen.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
 from aiplat_gen.kube.validator import InProcessValidator, Result
 from aiplat_gen.loader import display_path
+from aiplat_gen.policy.engine import Finding, evaluate
 from aiplat_gen.validate import ValidatedProfile
 
 IN_PROCESS = "in-process (jsonschema)"
@@ -52,6 +53,8 @@ class CheckOptions:
     schema_locations: tuple[str, ...] = ()
     kubeconform: str = "auto"
     """`auto` (use kubeconform when found), `none` (in-process), or the binary's path."""
+    policy: bool = False
+    """Also run the security policy rules (`aiplat_gen.policy`) over the built objects."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,14 @@ class TargetResult:
     kustomization: str
     problems: tuple[str, ...]
     objects: tuple[ObjectResult, ...]
+    policy: tuple[Finding, ...] = ()
+    """Policy findings (with `--policy`), suppressed ones included."""
 
     @property
     def ok(self) -> bool:
-        """True when it built cleanly and every object is valid."""
-        return not self.problems and all(o.status == "valid" for o in self.objects)
+        """True when it built cleanly, every object is valid and no policy rule fails."""
+        return (not self.problems and all(o.status == "valid" for o in self.objects)
+                and all(f.suppressed is not None for f in self.policy))
 
 
 @dataclass
@@ -104,20 +110,27 @@ class CheckReport:
 
 
 def check(refs: list[str], all_profiles: bool, settings: Settings,
-          options: CheckOptions) -> CheckReport:
-    """Build and validate the rendered output of the selected profiles."""
+          options: CheckOptions, step: Callable[[str], None] | None = None) -> CheckReport:
+    """Build and validate the rendered output of the selected profiles; `step(what)` is called
+    as each build and each validation run starts (for a progress display)."""
     profiles = validate_many(select(refs, all_profiles, settings))
     crd_locations = [crd_location(loc) for loc in options.schema_locations]
     binary = _kubeconform(options.kubeconform)
     command = kustomize.kustomize_command()
-    builds = [_Built(vp, target, options.out_dir, sources, command)
-              for vp in profiles for target, sources in _targets(vp)]
+    builds = []
+    for vp in profiles:
+        for target, sources in _targets(vp):
+            if step is not None:
+                step(f"kustomize build {target}")
+            builds.append(_Built(vp, target, options.out_dir, sources, command))
     in_process = InProcessValidator(cache_dir()) if binary is None else None
     for version in sorted({b.version for b in builds}):
         k8s = prepare_kubernetes_schemas(version, cache_dir() / "schemas")
         locations = kubeconform_schema_locations(k8s, []) + crd_locations
         batch = [b for b in builds if b.version == version]
         objects = [o for b in batch for o in b.objects]
+        if step is not None:
+            step(f"validating {len(objects)} objects (Kubernetes {version})")
         if in_process is not None:
             results = [in_process.validate(o, locations, version) for o in objects]
         else:
@@ -132,7 +145,8 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
     for b in builds:
         report.targets.append(TargetResult(
             b.target, b.profile, b.version, b.kustomization, b.problems,
-            tuple(_result(o, v, b.index) for o, v in zip(b.objects, b.verdicts, strict=True))))
+            tuple(_result(o, v, b.index) for o, v in zip(b.objects, b.verdicts, strict=True)),
+            tuple(evaluate(b.objects, b.locate)) if options.policy else ()))
     return report
 
 
@@ -151,6 +165,10 @@ class _Built:
         self.objects: list[Any] = yamlio.load_all(built.text) if built.text else []
         self.index = _index(out, sources)
         self.verdicts: list[Result] = []
+
+    def locate(self, obj: dict[str, Any]) -> tuple[str, int]:
+        """The output file (and line) that defines a built object."""
+        return self.index.get(_key(obj), ("", 0))
 
 
 def _kubeconform(choice: str) -> Path | None:

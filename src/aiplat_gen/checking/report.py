@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from aiplat_gen import report as diagnostics_report
 from aiplat_gen.checking import CheckReport, ObjectResult, TargetResult
 from aiplat_gen.errors import Diagnostic, Position
+from aiplat_gen.policy.engine import Finding
+from aiplat_gen.policy.rules import RULES_BY_ID
 
 FORMATS = ("text", "json", "junit", "github")
 
@@ -25,7 +27,18 @@ def findings(report: CheckReport) -> list[Diagnostic]:
         for obj in target.objects:
             if obj.status != "valid":
                 result.append(_finding(target, obj))
+        result += [_policy_finding(target, f) for f in target.policy if f.suppressed is None]
     return result
+
+
+def _policy_finding(target: TargetResult, finding: Finding) -> Diagnostic:
+    where = Position(finding.file, finding.line, 1) if finding.file else \
+        Position(target.kustomization, 1, 1)
+    rule = RULES_BY_ID[finding.rule]
+    return Diagnostic(where, f"{target.target}: {finding.label}",
+                      f"policy {finding.rule}: {finding.message}",
+                      f"{rule.title}; or declare an exception with a reason under "
+                      "spec.security.policyExceptions")
 
 
 def _finding(target: TargetResult, obj: ObjectResult) -> Diagnostic:
@@ -43,8 +56,10 @@ def summary(report: CheckReport) -> str:
     objects = sum(len(t.objects) for t in report.targets)
     count = len(findings(report))
     verdict = "ok" if report.ok else f"{count} finding(s)"
+    suppressed = sum(f.suppressed is not None for t in report.targets for f in t.policy)
+    policy = f", {suppressed} policy exception(s) declared" if suppressed else ""
     return (f"checked {objects} objects in {len(report.targets)} folder(s) with "
-            f"{report.validator}: {verdict}")
+            f"{report.validator}: {verdict}{policy}")
 
 
 def format_report(report: CheckReport, fmt: str) -> str:
@@ -70,6 +85,11 @@ def _as_json(report: CheckReport) -> dict[str, object]:
                 "name": o.name, "file": o.file, "line": o.line, "status": o.status,
                 "messages": list(o.messages),
             } for o in t.objects],
+            "policy": [{
+                "rule": f.rule, "kind": f.kind, "namespace": f.namespace, "name": f.name,
+                "message": f.message, "suppressed": f.suppressed, "file": f.file,
+                "line": f.line,
+            } for f in t.policy],
         } for t in report.targets],
         "findings": json.loads(diagnostics_report.format_diagnostics(findings(report), "json")),
     }

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from aiplat_gen.checks import (
+    autoscaling,
     cluster,
     data,
     data_capacity,
     gitops,
+    pricing,
     secrets,
+    security,
     serving,
     serving_capacity,
 )
@@ -38,6 +41,10 @@ CHECKS: tuple[Check, ...] = (
     serving_capacity.memory_fit,
     serving_capacity.gpu_quota,
     serving_capacity.pod_resources,
+    autoscaling.autoscaling_bounds,
+    autoscaling.autoscaling_thresholds,
+    autoscaling.prometheus_address,
+    autoscaling.alert_thresholds,
     data.data_names,
     data.data_namespaces,
     data.data_node_pools,
@@ -52,6 +59,12 @@ CHECKS: tuple[Check, ...] = (
     secrets.secret_store,
     secrets.secret_conflicts,
     gitops.argocd_names,
+    pricing.gpu_prices,
+    security.gateway,
+    security.graph_references,
+    security.network_prerequisites,
+    security.model_env,
+    security.rbac_and_exceptions,
 )
 
 

@@ -12,10 +12,13 @@ from aiplat_gen.components import (
     argocd,
     autoscaling,
     cluster,
+    gateway,
     gpu_operator,
     kserve,
+    network_policies,
     observability,
     postgres,
+    rbac,
     redis,
     secrets,
     triton,
@@ -41,6 +44,9 @@ COMPONENTS: dict[str, Component] = {
     "postgres": postgres.render,
     "redis": redis.render,
     "external-secrets": secrets.render,
+    "gateway": gateway.render,
+    "rbac": rbac.render,
+    "network-policies": network_policies.render,
 }
 
 # Outputs beside base/, overlays/ and helm/: each entry turns a profile and the full renders of its

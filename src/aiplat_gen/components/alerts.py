@@ -6,8 +6,8 @@ Each alert has a `severity` label (`warning` or `critical`), the model's `namesp
 
 | Alert | Fires when | for | severity |
 |---|---|---|---|
-| `ModelGPUUtilizationLow` | average GPU utilisation < `gpuUtilizationLow` % (idle GPUs cost) | 1h | warning |
-| `ModelGPUUtilizationHigh` | average GPU utilisation > `gpuUtilizationHigh` % (capacity) | 30m | warning |
+| `ModelGPUUtilizationLow` | average GPU use < `gpuUtilizationLow` % (idle cost) | 1h | warning |
+| `ModelGPUUtilizationHigh` | average GPU use > `gpuUtilizationHigh` % (capacity) | 30m | warning |
 | `ModelLatencyHigh` | p95 end-to-end latency > `latencyP95Seconds` (Triton: mean) | 10m | warning |
 | `ModelErrorRateHigh` | failed requests / requests > `errorRatio` | 10m | critical |
 | `ModelQueueBacklog` | waiting requests > `queueDepth` | 15m | warning |

@@ -99,9 +99,9 @@ CHARTS: tuple[Chart, ...] = (
 
 
 def charts_for(profile: Profile, full: FullRender) -> list[Chart]:
-    """The charts this profile deploys, with the version and namespace it asks for."""
-    assert profile.spec.gitops is not None
-    overrides = profile.spec.gitops.charts
+    """The charts this profile deploys, with the version and namespace it asks for (without
+    `spec.gitops`: the charts it needs, at their default versions)."""
+    overrides = profile.spec.gitops.charts if profile.spec.gitops is not None else {}
     result = []
     for chart in CHARTS:
         if chart.name == GPU_OPERATOR:

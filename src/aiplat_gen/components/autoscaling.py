@@ -89,14 +89,13 @@ def render(ctx: RenderContext) -> Rendered:
                                   secret_refs=secret_target_refs(auth))
     for model in keda:
         objects += ctx.render("autoscaling/scaledobject.yaml.j2", **scaled_object(profile, model))
-    hpa = autoscaled(profile, "hpa")
-    for model in hpa:
-        objects += ctx.render("autoscaling/horizontalpodautoscaler.yaml.j2",
-                              **horizontal_pod_autoscaler(profile, model))
+    hpas = [horizontal_pod_autoscaler(profile, m) for m in autoscaled(profile, "hpa")]
+    for view in hpas:
+        objects += ctx.render("autoscaling/horizontalpodautoscaler.yaml.j2", **view)
     helm: dict[str, dict[str, Any]] = {}
-    if hpa:
+    if hpas:
         helm[ADAPTER_CHART] = ctx.render("autoscaling/prometheus-adapter-values.yaml.j2",
-                                         **adapter_values(profile))[0]
+                                         **adapter_values(profile, hpas))[0]
     return Rendered(objects=objects, helm_values=helm)
 
 
@@ -213,12 +212,15 @@ def horizontal_pod_autoscaler(profile: Profile, model: Model) -> dict[str, Any]:
             "metrics": metrics, "behavior": behavior(settings)}
 
 
-def adapter_rules(profile: Profile) -> list[dict[str, Any]]:
-    """prometheus-adapter custom-metrics rules: each series associated with its namespace and
-    pod (for DCGM, the workload labels the GPU Operator's ServiceMonitor produces)."""
+def adapter_rules(profile: Profile, used: set[str]) -> list[dict[str, Any]]:
+    """prometheus-adapter custom-metrics rules for the metrics the HPAs use: each series
+    associated with its namespace and pod (for DCGM, the workload labels the GPU Operator's
+    ServiceMonitor produces)."""
     honor = profile.spec.gpu_operator.dcgm_honor_labels
     rules = []
     for series, name, aggregation, dcgm in ADAPTER_RULES:
+        if name not in used:
+            continue
         prefix = "exported_" if dcgm and not honor else ""
         ns, pod = f"{prefix}namespace", f"{prefix}pod"
         rules.append({
@@ -231,9 +233,10 @@ def adapter_rules(profile: Profile) -> list[dict[str, Any]]:
     return rules
 
 
-def adapter_values(profile: Profile) -> dict[str, Any]:
+def adapter_values(profile: Profile, hpas: list[dict[str, Any]]) -> dict[str, Any]:
     """The view of prometheus-adapter's values: where Prometheus is, and the rules."""
     parts = urlsplit(_address(profile))
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    used = {m["pods"]["metric"]["name"] for hpa in hpas for m in hpa["metrics"]}
     return {"url": f"{parts.scheme}://{parts.hostname}", "port": port,
-            "path": parts.path.rstrip("/"), "rules": adapter_rules(profile)}
+            "path": parts.path.rstrip("/"), "rules": adapter_rules(profile, used)}

@@ -1,7 +1,8 @@
 """The platform's Grafana dashboard, generated from the profile: one row per vLLM or Triton model
-with its requests per second, latency (p95 end-to-end and time to first token for vLLM, mean
-for Triton), queue (waiting and running requests), KV-cache use (vLLM) and GPU utilisation and
-memory (DCGM; not on MIG slices). Panels query the `datasource` variable (any Prometheus data
+with its requests per second, throughput (tokens for vLLM, inferences for Triton), error share,
+latency (p95 end-to-end, time to first token and queue time for vLLM; means for Triton), queue
+(waiting and running requests), KV-cache use (vLLM) and GPU utilisation and memory (DCGM; not
+on MIG slices). Panels query the `datasource` variable (any Prometheus data
 source), so the dashboard works unchanged in every environment.
 
 It is shipped as a ConfigMap carrying the Grafana sidecar's label
@@ -45,12 +46,15 @@ def model_panels(profile: Profile, model: Model) -> list[tuple[str, str, list[tu
     m = series_for(profile, model)
     if model.engine == "vllm":
         latency = [("p95 end-to-end", promql.latency_p95(m)),
-                   ("p95 time to first token", promql.ttft_p95(m))]
+                   ("p95 time to first token", promql.ttft_p95(m)),
+                   ("p95 queue time", promql.queue_time(m))]
         queue = [("waiting", promql.queue_depth(m)), ("running", promql.running(m))]
     else:
-        latency = [("mean end-to-end", promql.latency_p95(m))]
+        latency = [("mean end-to-end", promql.latency_p95(m)),
+                   ("mean queue time", promql.queue_time(m))]
         queue = [("pending", promql.queue_depth(m))]
     panels = [("Requests", "reqps", [("completed", promql.request_rate(m))]),
+              ("Throughput", "ops", promql.throughput(m)),
               ("Errors", "percentunit", [("failed share", promql.error_ratio(m))]),
               ("Latency", "s", latency),
               ("Queue", "short", queue)]

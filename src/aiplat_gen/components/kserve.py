@@ -42,6 +42,7 @@ from aiplat_gen.components.serving_common import (
     prefetch_container,
     prefetch_items,
     prestop,
+    profile_env,
     pvc_name,
     resources,
     scratch_mounts,
@@ -112,7 +113,7 @@ def model_container(mc: ModelContext, revision: str) -> dict[str, Any]:
     model = mc.model
     runtime = model.kserve.runtime if model.kserve else "huggingface"
     env = [*home_env(), {"name": "HF_HUB_OFFLINE", "value": "1"},
-           {"name": "VLLM_NO_USAGE_STATS", "value": "1"}]
+           {"name": "VLLM_NO_USAGE_STATS", "value": "1"}, *profile_env(model)]
     if runtime == "huggingface":
         args = [f"--model_name={mc.served_name}", f"--model_dir={MODEL_DIR}",
                 *engine_args(model, max_model_len_flag="--max_model_len")]

@@ -162,6 +162,11 @@ def home_env() -> list[dict[str, Any]]:
             {"name": "HF_HOME", "value": f"{HOME}/.cache/huggingface"}]
 
 
+def profile_env(model: Model) -> list[dict[str, Any]]:
+    """The model's own `env` entries, in name order (after the variables aiplat-gen sets)."""
+    return [{"name": k, "value": v} for k, v in sorted(model.env.items())]
+
+
 def scratch_volumes(mc: ModelContext) -> list[dict[str, Any]]:
     """`/tmp`, HOME and the memory-backed `/dev/shm`."""
     return [
@@ -254,6 +259,8 @@ def pod_spec(mc: ModelContext, containers: list[dict[str, Any]],
     assert pool is not None
     place = placement(pool)
     spec: dict[str, Any] = {
+        # Its own ServiceAccount (components.rbac), and no token: the server calls no API.
+        "serviceAccountName": mc.name,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
     }

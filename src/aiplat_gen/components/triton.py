@@ -33,6 +33,7 @@ from aiplat_gen.components.serving_common import (
     prefetch_container,
     prefetch_items,
     prestop,
+    profile_env,
     resources,
     scratch_mounts,
     scratch_volumes,
@@ -99,7 +100,7 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
         mounts = [{"name": "weights", "mountPath": WEIGHTS_MOUNT, "readOnly": True}, *mounts]
     params = mc.model.parameters or (mc.architecture.parameters if mc.architecture else 0)
     weights_gib = total_weights_gib(params, mc.model.dtype, mc.model.quantization)
-    env = home_env()
+    env = [*home_env(), *profile_env(mc.model)]
     return {
         "name": "triton",
         "image": image,

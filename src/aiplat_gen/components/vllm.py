@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiplat_gen.components.base import RenderContext, Rendered
+from aiplat_gen.components.observability import tracing_args, tracing_env
 from aiplat_gen.components.serving_common import (
     DEFAULT_VLLM_IMAGE,
     WEIGHTS_MOUNT,
@@ -38,6 +39,7 @@ from aiplat_gen.components.serving_common import (
     prefetch_container,
     prefetch_items,
     prestop,
+    profile_env,
     resources,
     scratch_mounts,
     scratch_volumes,
@@ -45,7 +47,6 @@ from aiplat_gen.components.serving_common import (
     weights_dir,
     weights_volume,
 )
-from aiplat_gen.components.observability import tracing_args, tracing_env
 from aiplat_gen.components.serving_workload import workload_objects
 from aiplat_gen.memory import total_weights_gib
 from aiplat_gen.model.serving import Model
@@ -103,7 +104,8 @@ def server_args(mc: ModelContext) -> list[str]:
 def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
     """The `vllm serve` container."""
     env = [*home_env(), {"name": "HF_HUB_OFFLINE", "value": "1"},
-           {"name": "VLLM_NO_USAGE_STATS", "value": "1"}, *tracing_env(mc)]
+           {"name": "VLLM_NO_USAGE_STATS", "value": "1"}, *tracing_env(mc),
+           *profile_env(mc.model)]
     mounts = [{"name": "weights", "mountPath": WEIGHTS_MOUNT, "readOnly": True},
               *scratch_mounts()]
     container: dict[str, Any] = {

@@ -127,9 +127,10 @@ def dcgm_workload_labels(honor_labels: bool) -> tuple[str, str]:
 
 
 def lookup(series: str) -> tuple[Metric, str | None] | None:
-    """The metric a series name belongs to and its histogram suffix, if any."""
+    """The metric a series name belongs to and its histogram suffix, if any (a histogram's
+    own name has no series: Prometheus stores only its `_bucket`, `_sum` and `_count`)."""
     if series in METRICS:
-        return METRICS[series], None
+        return (METRICS[series], None) if METRICS[series].type != "histogram" else None
     for suffix in HISTOGRAM_SUFFIXES:
         base = series.removesuffix(suffix)
         if base != series and base in METRICS and METRICS[base].type == "histogram":

@@ -64,6 +64,10 @@ class KarpenterNodeClassRef(Strict):
     """Name of the node class object."""
 
 
+CapacityType = Literal["on-demand", "spot", "reserved"]
+_ON_DEMAND: tuple[CapacityType, ...] = ("on-demand",)
+
+
 class KarpenterPool(Strict):
     """Settings of the Karpenter `NodePool` (karpenter.sh/v1) rendered for a pool."""
 
@@ -71,8 +75,7 @@ class KarpenterPool(Strict):
     """The provider's node class the NodePool launches (for AWS an `EC2NodeClass`)."""
     instance_types: list[str] = Field(default_factory=list, examples=[["p5.48xlarge"]])
     """Allowed instance types (`node.kubernetes.io/instance-type`); empty means any."""
-    capacity_types: list[Literal["on-demand", "spot", "reserved"]] = Field(
-        default_factory=lambda: ["on-demand"])
+    capacity_types: list[CapacityType] = Field(default_factory=lambda: list(_ON_DEMAND))
     """Allowed `karpenter.sh/capacity-type` values."""
     consolidate_after: str = Field(default="10m", examples=["10m"])
     """How long a node must be empty or underused before Karpenter consolidates it."""
@@ -99,6 +102,9 @@ class NodePool(Strict):
     """`static` for pre-provisioned nodes, `karpenter` to also render a Karpenter NodePool."""
     karpenter: KarpenterPool | None = None
     """Karpenter settings, required with `provisioner: karpenter`."""
+    price_per_gpu_hour: float | None = Field(default=None, gt=0, le=10_000, examples=[4.5])
+    """What one GPU of this pool costs per hour (a node's hourly price / its GPUs), in any one
+    currency; `aiplat-gen plan` then shows the pool's cost per hour at min and max replicas."""
 
     @model_validator(mode="after")
     def _karpenter_settings(self) -> NodePool:

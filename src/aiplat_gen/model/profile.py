@@ -8,6 +8,7 @@ from pydantic import Field
 
 from aiplat_gen.model.cluster import GpuOperator, Namespace, NodePool, PriorityClass
 from aiplat_gen.model.data import Cache, VectorDatabase
+from aiplat_gen.model.gateway import Gateway
 from aiplat_gen.model.gitops import GitOps
 from aiplat_gen.model.observability import Observability
 from aiplat_gen.model.security import Security
@@ -58,8 +59,10 @@ class Spec(Strict):
     """Vector databases: Weaviate, PostgreSQL with pgvector, or managed (Pinecone)."""
     caches: list[Cache] = Field(default_factory=list)
     """Caches next to the models (Redis as the semantic cache)."""
+    gateway: Gateway | None = None
+    """The AI gateway: hostname, TLS, API keys, rate limits and one route per exposed model."""
     security: Security = Security()
-    """Security settings: the External Secrets store credentials are synced from."""
+    """Security settings: the secret store, network policies, RBAC groups, policy exceptions."""
     observability: Observability | None = None
     """Prometheus, alerts, the Grafana dashboard and tracing of the models (none when omitted)."""
     gitops: GitOps | None = None

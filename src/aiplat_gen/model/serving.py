@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from aiplat_gen.model.autoscaling import Autoscaling
+from aiplat_gen.model.data import CacheName, VectorDatabaseName
 from aiplat_gen.model.secrets import SecretRef
 from aiplat_gen.model.types import DnsLabel, ImageRef, Quantity, Strict
 
@@ -26,6 +27,7 @@ SourceUri = Annotated[str, StringConstraints(
             r"|(s3|gs)://[a-z0-9][-a-z0-9_.]*(/[^\s]*)?)$")]
 SHA256_EXAMPLE = "9f2c1e0d8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
 ServedName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_./]{0,127}$")]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
 TritonModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,127}$")]
 
 
@@ -179,3 +181,15 @@ class Model(Strict):
     autoscaling: Autoscaling | None = None
     """Scale between bounds on queue depth (and KV cache or GPU use) with KEDA or an HPA; vLLM
     and Triton only."""
+    vector_databases: list[VectorDatabaseName] = Field(default_factory=list,
+                                                       examples=[["weaviate"]])
+    """Vector databases (`spec.vectorDatabases`) this model's pods query: the network policies
+    allow exactly these flows (and a managed store's HTTPS hosts)."""
+    caches: list[CacheName] = Field(default_factory=list, examples=[["semantic-cache"]])
+    """Caches (`spec.caches`) this model's pods use."""
+    uses_models: list[DnsLabel] = Field(default_factory=list, examples=[["rag-encoders"]])
+    """Other models (`spec.models`) this model's pods call, e.g. an embedder."""
+    env: dict[EnvName, str] = Field(default_factory=dict,
+                                    examples=[{"VLLM_LOGGING_LEVEL": "INFO"}])
+    """Extra environment variables of the server container (no secrets: use references).
+    `NVIDIA_VISIBLE_DEVICES` is refused: it bypasses the GPU allocation."""

@@ -1,0 +1,138 @@
+"""Observability: a monitor per model server with the labels the Prometheus selects, alerts
+with severity, summary, description and runbook link, a dashboard that is valid JSON generated
+from the profile, and tracing flags only when a collector is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiplat_gen.components.dashboards import queries
+from aiplat_gen.render import FullRender, render_profile
+from aiplat_gen.validate import validate_file
+from conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden"
+OBSERVED = [REPO / "profiles" / "prod.yaml", REPO / "profiles" / "dev.yaml",
+            *sorted(GOLDEN.glob("autoscaling-*/profiles/*.yaml"))]
+MONITOR_KINDS = ("ServiceMonitor", "PodMonitor")
+
+
+def _render(path: Path) -> FullRender:
+    return render_profile(validate_file(path).profile)
+
+
+def _kind(full: FullRender, kind: str) -> list[dict[str, Any]]:
+    return [o.obj for o in full.objects if o.obj["kind"] == kind]
+
+
+@pytest.mark.parametrize("path", OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
+def test_every_model_server_is_scraped_through_its_metrics_port(path: Path) -> None:
+    profile = validate_file(path).profile
+    full = render_profile(profile)
+    obs = profile.spec.observability
+    assert obs is not None
+    monitors = {o["metadata"]["name"]: o for k in MONITOR_KINDS for o in _kind(full, k)}
+    services = {o["metadata"]["name"]: o for o in _kind(full, "Service")}
+    served = [m for m in profile.spec.models if m.engine in ("vllm", "triton")]
+    assert sorted(monitors) == sorted(m.name for m in served)
+    for model in served:
+        monitor = monitors[model.name]
+        assert monitor["kind"] == obs.prometheus.scrape_with
+        labels = monitor["metadata"]["labels"]
+        assert obs.prometheus.monitor_labels.items() <= labels.items()
+        spec = monitor["spec"]
+        endpoints = spec.get("endpoints") or spec["podMetricsEndpoints"]
+        port = endpoints[0]["port"]
+        service = services[model.name]
+        assert port in {p["name"] for p in service["spec"]["ports"]}
+        assert port == ("http" if model.engine == "vllm" else "metrics")
+        assert spec["selector"]["matchLabels"] == service["spec"]["selector"]
+        assert spec["podTargetLabels"] == ["ai.platform/model"]
+
+
+@pytest.mark.parametrize("path", OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
+def test_alerts_have_severity_summary_description_and_runbook(path: Path) -> None:
+    profile = validate_file(path).profile
+    full = render_profile(profile)
+    obs = profile.spec.observability
+    assert obs is not None
+    (rule,) = _kind(full, "PrometheusRule")
+    assert rule["metadata"]["namespace"] == obs.namespace
+    assert obs.prometheus.rule_labels.items() <= rule["metadata"]["labels"].items()
+    alerts = [r for g in rule["spec"]["groups"] for r in g["rules"]]
+    names = {a["alert"] for a in alerts}
+    assert {"ModelLatencyHigh", "ModelErrorRateHigh", "ModelQueueBacklog", "ModelPodRestarting",
+            "ModelOOMKilled"} <= names
+    if any(m.autoscaling for m in profile.spec.models):
+        assert "ModelAtMaxReplicas" in names
+    for alert in alerts:
+        assert alert["labels"]["severity"] in ("warning", "critical")
+        annotations = alert["annotations"]
+        assert annotations["summary"] and annotations["description"]
+        assert annotations["runbook_url"].startswith(obs.runbook_base_url.rstrip("/") + "/")
+        assert annotations["runbook_url"].endswith(".md")
+
+
+def test_gpu_alerts_are_left_out_on_mig_slices() -> None:
+    full = _render(GOLDEN / "autoscaling-scale-to-zero" / "profiles" / "base.yaml")
+    (rule,) = _kind(full, "PrometheusRule")
+    exprs = [r["expr"] for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert exprs and not any("DCGM" in e for e in exprs)
+    keda = _render(GOLDEN / "autoscaling-keda" / "profiles" / "base.yaml")
+    (rule,) = _kind(keda, "PrometheusRule")
+    assert any("DCGM" in r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
+
+
+@pytest.mark.parametrize("path", OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
+def test_dashboard_is_valid_json_generated_from_the_profile(path: Path) -> None:
+    profile = validate_file(path).profile
+    full = render_profile(profile)
+    obs = profile.spec.observability
+    assert obs is not None
+    (config_map,) = _kind(full, "ConfigMap")
+    assert config_map["metadata"]["labels"][obs.grafana.sidecar_label] == \
+        obs.grafana.sidecar_label_value
+    (text,) = config_map["data"].values()
+    board = json.loads(text)
+    assert len(board["uid"]) <= 40 and board["title"]
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids))
+    rows = [p["title"] for p in board["panels"] if p["type"] == "row"]
+    served = [m for m in profile.spec.models if m.engine in ("vllm", "triton")]
+    assert rows == [f"{m.name} ({m.engine}, {m.namespace})" for m in served]
+    for panel in board["panels"]:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24
+        if panel["type"] != "row":
+            assert panel["targets"] and all(t["expr"] for t in panel["targets"])
+    assert len(queries(board)) >= 6 * len(served)
+    # Same profile, same bytes.
+    assert text == next(iter(_kind(render_profile(profile), "ConfigMap")))["data"][
+        next(iter(config_map["data"]))]
+
+
+def test_nothing_is_observed_without_spec_observability() -> None:
+    full = _render(GOLDEN / "serving-vllm" / "profiles" / "base.yaml")
+    kinds = {o.obj["kind"] for o in full.objects}
+    assert not kinds & {"ServiceMonitor", "PodMonitor", "PrometheusRule", "ScaledObject"}
+    assert "additionalLabels" not in full.helm_values["gpu-operator"]["dcgmExporter"][
+        "serviceMonitor"]
+
+
+def test_tracing_flags_only_with_a_collector() -> None:
+    traced = _render(GOLDEN / "autoscaling-keda" / "profiles" / "base.yaml")
+    (sts,) = [o for o in _kind(traced, "StatefulSet") if o["metadata"]["name"] == "qwen-14b"]
+    container = sts["spec"]["template"]["spec"]["containers"][0]
+    args = container["args"]
+    assert args[args.index("--otlp-traces-endpoint") + 1] == \
+        "http://otel-collector.observability.svc:4317"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["OTEL_SERVICE_NAME"] == "qwen-14b"
+    plain = _render(GOLDEN / "autoscaling-hpa" / "profiles" / "base.yaml")
+    (deployment,) = _kind(plain, "Deployment")
+    assert "--otlp-traces-endpoint" not in deployment["spec"]["template"]["spec"][
+        "containers"][0]["args"]
