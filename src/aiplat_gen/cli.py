@@ -318,7 +318,8 @@ def init(
     for path in _run(lambda: scaffold.init(Path.cwd(), ci=ci, example=example)):
         typer.echo(f"wrote {path}")
     if example is not None:
-        typer.echo("next: aiplat-gen plan prod; aiplat-gen render --all; aiplat-gen check --all")
+        typer.echo("next: aiplat-gen plan prod && aiplat-gen render --all && aiplat-gen check "
+                   f"--all --schema-location {scaffold.CRD_CATALOG}")
 
 
 def main() -> None:

@@ -7,8 +7,6 @@ import json
 from aiplat_gen.console import Column, Report, Table, Tone, markdown, plain
 from aiplat_gen.plan import MemoryPlan, Plan
 
-NOT_ESTIMATED = "memory fit not estimated for models without `architecture` or `parameters`"
-
 
 def _left(text: str) -> Column:
     return Column(text)
@@ -46,9 +44,7 @@ def models_table(plan: Plan) -> Table:
     return Table("Models", columns, rows, note=note)
 
 
-def _memory_row(name: str, memory: MemoryPlan | None) -> tuple[str, ...]:
-    if memory is None:
-        return (name, "-", "-", "-", "-", "-", "-", "-", "-", "-")
+def _memory_row(name: str, memory: MemoryPlan) -> tuple[str, ...]:
     return (name, f"{memory.utilization:.2f}", _gib(memory.weights_gib),
             _gib(memory.kv_cache_gib), _gib(memory.margin_gib), _gib(memory.needed_gib),
             _gib(memory.available_gib), _gib(memory.headroom_gib),
@@ -56,11 +52,11 @@ def _memory_row(name: str, memory: MemoryPlan | None) -> tuple[str, ...]:
 
 
 def memory_table(plan: Plan) -> Table:
-    """Per model: the memory-fit arithmetic per GPU and the headroom."""
-    rows = tuple(_memory_row(m.name, m.memory) for m in plan.models)
-    tones: tuple[Tone, ...] = tuple(
-        "dim" if m.memory is None else "error" if m.memory.headroom_gib < 0 else ""
-        for m in plan.models)
+    """Per model with a known size: the memory-fit arithmetic per GPU and the headroom."""
+    sized = [(m.name, m.memory) for m in plan.models if m.memory is not None]
+    rows = tuple(_memory_row(name, memory) for name, memory in sized)
+    tones: tuple[Tone, ...] = tuple("error" if memory.headroom_gib < 0 else ""
+                                    for _, memory in sized)
     columns = (_left("model"), _right("util"), _right("weights"), _right("KV cache"),
                _right("margin"), _right("needed"), _right("available"), _right("headroom"),
                _right("KV tokens"), _right("sequences"))
@@ -68,9 +64,16 @@ def memory_table(plan: Plan) -> Table:
             "+ margin = needed; available = device memory x util (gpuMemoryUtilization). KV "
             "tokens: what the memory left after weights and margin holds; sequences: how many "
             "maxModelLen sequences that is.")
-    if any(m.memory is None for m in plan.models):
-        note += f" {NOT_ESTIMATED[0].upper()}{NOT_ESTIMATED[1:]}."
     return Table("Memory fit per GPU", columns, rows, tones, note)
+
+
+def not_estimated(plan: Plan) -> str | None:
+    """A line naming the models whose memory fit is unknown, if any."""
+    names = [m.name for m in plan.models if m.memory is None]
+    if not names:
+        return None
+    return (f"memory fit not estimated for {', '.join(names)}: no `architecture` or "
+            "`parameters`")
 
 
 def namespaces_table(plan: Plan) -> Table:
@@ -119,9 +122,12 @@ def pools_table(plan: Plan) -> Table:
 def report(plan: Plan) -> Report:
     """The plan as a report of tables, warnings and the cost line."""
     footer: tuple[str, ...] = ()
+    unknown = not_estimated(plan)
+    if unknown is not None:
+        footer += (unknown,)
     if plan.cost_at_min is not None:
-        footer = (f"cost per hour of the priced pools: {_money(plan.cost_at_min)} at min "
-                  f"replicas, {_money(plan.cost_at_max)} at max replicas",)
+        footer += (f"cost per hour of the priced pools: {_money(plan.cost_at_min)} at min "
+                   f"replicas, {_money(plan.cost_at_max)} at max replicas",)
     heading = (f"plan for {plan.profile}: {plan.platform} {plan.version}, Kubernetes "
                f"{plan.kubernetes_version}")
     return Report(heading, tables(plan), plan.warnings, footer)

@@ -27,6 +27,7 @@ from aiplat_gen.errors import AiplatError
 from aiplat_gen.mermaid import platform_flowchart
 from aiplat_gen.model.cluster import Quota
 from aiplat_gen.plan import build_plan
+from aiplat_gen.plan_report import not_estimated
 from aiplat_gen.plan_report import tables as plan_tables
 from aiplat_gen.profiles import load_profile, profile_names
 from aiplat_gen.render import FullRender
@@ -161,6 +162,9 @@ def _environment(vp: ValidatedProfile, renders: dict[str, FullRender], files: in
                  f"({chain}; {files} files of its own). ArgoCD: {_deploys(vp)}.\n")
     parts.extend(markdown_table(t, 3) for t in plan_tables(plan))
     notes = [f"- **warning**: {w}" for w in plan.warnings]
+    unknown = not_estimated(plan)
+    if unknown is not None:
+        notes.append(f"- {unknown[0].upper()}{unknown[1:]}.")
     if plan.cost_at_min is not None:
         notes.append(f"- Cost per hour of the priced pools: {plan.cost_at_min:.2f} at min "
                      f"replicas, {plan.cost_at_max:.2f} at max replicas.")

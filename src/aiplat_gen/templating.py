@@ -1,13 +1,17 @@
 """The one Jinja environment: strict, loading templates from the package (or --templates-dir).
 
-Templates only place values that components computed; nested blocks go through `to_yaml`, which
-writes JSON flow style (valid YAML) so no template ever counts indentation.
+Templates only place values that components computed; nested blocks go through `to_yaml`, so no
+template ever counts indentation. `to_yaml` leaves a placeholder in the text and keeps the value
+aside; after the (small) YAML skeleton is parsed, each placeholder is replaced by a fresh copy of
+its value. The result is what writing the value as JSON flow style would give, without parsing
+every nested block again as YAML (most of the render time otherwise).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,8 +21,17 @@ import jinja2
 from aiplat_gen import yamlio
 
 
-def _to_yaml(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+_SLOTS = "_aiplat_slots"
+_TOKEN = re.compile(r"@@aiplat-slot-([0-9]+)@@")
+
+
+@jinja2.pass_context
+def _to_yaml(context: jinja2.runtime.Context, value: Any) -> str:
+    slots = context.get(_SLOTS)
+    if not isinstance(slots, list):  # rendered outside render_documents: plain JSON flow style
+        return json.dumps(value, ensure_ascii=False)
+    slots.append(value)
+    return f'"@@aiplat-slot-{len(slots) - 1}@@"'
 
 
 def builtin_templates_dir() -> Path:
@@ -44,12 +57,37 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
     env.filters["to_yaml"] = _to_yaml
     return env
 
 
+@functools.cache
+def _template(name: str, override: Path | None) -> jinja2.Template:
+    return environment(override).get_template(name)
+
+
 def render_documents(template: str, override: Path | None = None, **view: Any) -> list[Any]:
     """Render a template and parse the YAML documents it produces."""
-    text = environment(override).get_template(template).render(**view)
-    return yamlio.load_all(text)
+    slots: list[Any] = []
+    text = _template(template, override).render(**view, **{_SLOTS: slots})
+    documents = yamlio.load_all(text)
+    if not slots:
+        return documents
+    fresh = [json.loads(json.dumps(value, ensure_ascii=False)) for value in slots]
+    return [_fill(doc, fresh) for doc in documents]
+
+
+def _fill(node: Any, slots: list[Any]) -> Any:
+    """Replace placeholders by their values (each value is used once: no shared objects)."""
+    if isinstance(node, dict):
+        return {key: _fill(value, slots) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_fill(value, slots) for value in node]
+    if isinstance(node, str) and "@@aiplat-slot-" in node:
+        whole = _TOKEN.fullmatch(node)
+        if whole:
+            return slots[int(whole.group(1))]
+        return _TOKEN.sub(lambda m: json.dumps(slots[int(m.group(1))], ensure_ascii=False), node)
+    return node
