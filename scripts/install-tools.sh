@@ -56,6 +56,23 @@ install_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "${KUBECON
 # kustomize reads its version from the Go build info, which `go install module@version` records.
 install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "${KUSTOMIZE_VERSION}" "" version
 
+# The real Mermaid parser (with jsdom for its DOM), for the test that parses every graph the tool
+# writes (tests/test_summary.py). From the npm registry, pinned.
+MERMAID_VERSION="11.17.2"
+JSDOM_VERSION="29.1.1"
+mermaid_dir="${tools_dir}/mermaid"
+if ! grep -qs "\"version\": \"${MERMAID_VERSION}\"" "${mermaid_dir}/node_modules/mermaid/package.json" \
+        || ! grep -qs "\"version\": \"${JSDOM_VERSION}\"" "${mermaid_dir}/node_modules/jsdom/package.json"; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "install-tools: 'npm' not found on PATH; install Node.js and npm first" >&2
+        exit 1
+    fi
+    echo "install-tools: installing mermaid ${MERMAID_VERSION} and jsdom ${JSDOM_VERSION} (npm) ..."
+    npm install --prefix "${mermaid_dir}" --no-audit --no-fund --loglevel=error \
+        "mermaid@${MERMAID_VERSION}" "jsdom@${JSDOM_VERSION}" >/dev/null
+fi
+
 echo "install-tools: tools are in ${bin_dir}"
 echo "install-tools:   kubeconform $("${bin_dir}/kubeconform" -v 2>&1)"
 echo "install-tools:   kustomize $("${bin_dir}/kustomize" version 2>&1)"
+echo "install-tools:   mermaid ${MERMAID_VERSION} in ${mermaid_dir}"

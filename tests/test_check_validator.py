@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+import datetime
 import functools
 import http.server
 import json
@@ -12,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiplat_gen.errors import UsageError
 from aiplat_gen.kube.kubeconform import find_tool, run_kubeconform
@@ -21,7 +25,7 @@ from aiplat_gen.kube.schemas import (
     kubeconform_schema_locations,
     prepare_kubernetes_schemas,
 )
-from aiplat_gen.kube.validator import InProcessValidator
+from aiplat_gen.kube.validator import InProcessValidator, _uri
 
 WIDGET_SCHEMA = {  # a CRD schema in the catalog's form: draft 4 by default, strict objects
     "type": "object",
@@ -148,3 +152,113 @@ def test_url_schemas_are_fetched_and_cached(locations: list[str], tmp_path: Path
     offline = InProcessValidator(tmp_path / "empty")
     result = offline.validate(OBJECTS[0], [url], "1.33")
     assert result.status == "error" and "could not fetch schema" in result.messages[0]
+
+
+# A draft-4 pattern that Python's `re` and Go's RE2 take but jsonschema_rs refuses as a regex (an
+# inline flag), as in the Prometheus Operator's PrometheusRule schema.
+FLAGGED_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "spec": {"type": "object", "properties": {
+            "strategy": {"type": "string", "pattern": "(?i)^(abort|warn)?$"}}},
+    },
+}
+
+
+def _gadget(name: str, strategy: str) -> dict[str, Any]:
+    return {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": name},
+            "spec": {"strategy": strategy}}
+
+
+def test_the_rust_validator_gives_every_verdict_here(locations: list[str],
+                                                     tmp_path: Path) -> None:
+    """Each schema of the parity corpus compiles for the fast path (a regression to jsonschema
+    alone would keep the verdicts but cost 100x the time)."""
+    validator = InProcessValidator(tmp_path)
+    for obj in OBJECTS:
+        validator.validate(obj, locations, "1.33")
+    compiled = {uri: c for uri, c in validator._validators.items() if c is not None}
+    assert compiled and all(c.fast is not None for c in compiled.values())
+
+
+def test_a_pattern_only_python_takes_is_checked_with_python(tmp_path: Path) -> None:
+    crds = tmp_path / "crds" / "example.com"
+    crds.mkdir(parents=True)
+    (crds / "gadget_v1.json").write_text(json.dumps(FLAGGED_SCHEMA))
+    k8s = prepare_kubernetes_schemas("1.33", tmp_path / "k8s")
+    locations = kubeconform_schema_locations(k8s, [tmp_path / "crds"])
+    objects = [_gadget("upper", "ABORT"), _gadget("empty", ""), _gadget("other", "retry")]
+    validator = InProcessValidator(tmp_path)
+    ours = {o["metadata"]["name"]: validator.validate(o, locations, "1.33") for o in objects}
+    report = run_kubeconform(yaml.safe_dump_all(objects), "1.33", locations,
+                             find_tool("kubeconform"))
+    assert {n: r.status for n, r in ours.items()} == {r.name: r.status for r in report.resources}
+    assert ours["upper"].status == "valid" and ours["other"].status == "invalid"
+    assert ours["other"].messages == ("/spec/strategy: 'retry' does not match "
+                                      "'(?i)^(abort|warn)?$'",)
+    compiled = validator._validators[(tmp_path / "crds/example.com/gadget_v1.json").as_uri()]
+    assert compiled is not None and compiled.fast is not None
+
+
+def test_values_the_rust_validator_cannot_take_go_to_jsonschema(locations: list[str],
+                                                                tmp_path: Path) -> None:
+    """A YAML date or a non-string key is not JSON: jsonschema gives the verdict, as before."""
+    validator = InProcessValidator(tmp_path)
+    dated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"},
+             "data": {"day": datetime.date(2026, 1, 1)}}
+    result = validator.validate(dated, locations, "1.33")
+    assert result.status == "invalid"
+    assert result.messages == (
+        "/data/day: datetime.date(2026, 1, 1) is not of type 'string', 'null'",)
+    keyed = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k"}, "data": {1: "x"}}
+    assert validator.validate(keyed, locations, "1.33").status == "valid"
+
+
+DEPLOYMENT = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "n", "labels": {"app": "web"}},
+    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{
+            "name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+            "resources": {"limits": {"memory": "1Gi"}}, "args": ["--port", "80"]}]}}},
+}
+MUTANTS = [None, True, 0, -1, 1.5, 2**40, "", "x", "5m", "90 minutes", "10Gi", [], ["a"], {},
+           {"name": "x"}]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path inside an object but its apiVersion and kind (which choose the schema)."""
+    found = [prefix] if prefix and prefix[0] not in ("apiVersion", "kind") else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for number, value in enumerate(node):
+            found += _paths(value, (*prefix, number))
+    return found
+
+
+@pytest.fixture(scope="module")
+def validator(tmp_path_factory: pytest.TempPathFactory) -> InProcessValidator:
+    return InProcessValidator(tmp_path_factory.mktemp("fast"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_rust_validator_accepts_exactly_what_jsonschema_accepts(
+        locations: list[str], validator: InProcessValidator, data: st.DataObject) -> None:
+    """Random edits of valid and invalid objects: both validators agree on every one (if the
+    Rust one ever accepted more, `check` would pass an object kubeconform fails)."""
+    obj = copy.deepcopy(data.draw(st.sampled_from([DEPLOYMENT, *OBJECTS[:9]])))
+    path = data.draw(st.sampled_from(_paths(obj)))
+    parent = functools.reduce(lambda node, key: node[key], path[:-1], obj)
+    if data.draw(st.booleans()) or not isinstance(parent, dict):
+        parent[path[-1]] = data.draw(st.sampled_from(MUTANTS))
+    else:
+        parent[f"{path[-1]}x"] = data.draw(st.sampled_from(MUTANTS))
+    kind, api_version = obj["kind"], obj["apiVersion"]
+    compiled = next(c for t in locations
+                    if (c := validator._validator(_uri(expand(t, kind, api_version, "1.33")))))
+    assert compiled.fast is not None
+    assert compiled.fast.is_valid(obj) == (not list(compiled.full.iter_errors(obj)))

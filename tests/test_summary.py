@@ -105,11 +105,10 @@ def test_graph_command(workspace: Path, cli: Callable[..., Result]) -> None:
 MERMAID = Path(__file__).resolve().parents[1] / ".tools" / "mermaid"
 
 
-@pytest.mark.skipif(not (MERMAID / "node_modules" / "mermaid").is_dir()
-                    or shutil.which("node") is None,
-                    reason="mermaid (npm) is not installed in .tools/mermaid")
 def test_graphs_parse_with_mermaid(workspace: Path, cli: Callable[..., Result],
                                    tmp_path: Path) -> None:
+    assert (MERMAID / "node_modules" / "mermaid").is_dir() and shutil.which("node"), (
+        "mermaid is not installed in .tools/mermaid: run scripts/install-tools.sh")
     files = []
     for env in ("base", "dev", "prod", "staging"):
         for extra in ((), ("--all-flows",)):

@@ -117,8 +117,8 @@ def _parse(shown: str, text: str) -> Node:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise _fail(shown, line, column, f"invalid YAML: {problem}", _yaml_hint(problem)) from None
-    except (YAMLError, ValueError, RecursionError) as exc:
-        raise _fail(shown, 1, 1, f"invalid YAML: {exc}") from None
+    except (YAMLError, ValueError, RecursionError, LookupError, AttributeError, TypeError) as exc:
+        raise _fail(shown, 1, 1, "invalid YAML: " + " ".join(str(exc).split())) from None
     root = Position(shown, 1, 1)
     if not isinstance(raw, CommentedMap):
         kind = "nothing" if raw is None else "a list" if isinstance(raw, CommentedSeq) else (
@@ -162,7 +162,7 @@ class _Budget:
         if isinstance(raw, CommentedSeq):
             items = []
             for index, item in enumerate(raw):
-                line, column = raw.lc.item(index)
+                line, column = ((raw.lc.data or {}).get(index) or (raw.lc.line, raw.lc.col))[:2]
                 child = Position(self.shown, line + 1, column + 1)
                 items.append(self.convert(item, child, f"{path}[{index}]", depth + 1))
             return Node(items, pos)
@@ -171,7 +171,7 @@ class _Budget:
     def _mapping(self, raw: CommentedMap, path: str, depth: int) -> dict[str, Node]:
         result: dict[str, Node] = {}
         for key in raw:
-            line, column = raw.lc.key(key)
+            line, column = ((raw.lc.data or {}).get(key) or (raw.lc.line, raw.lc.col))[:2]
             child = Position(self.shown, line + 1, column + 1)
             if not isinstance(key, str):
                 raise _fail(self.shown, child.line, child.column,

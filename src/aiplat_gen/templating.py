@@ -20,7 +20,6 @@ import jinja2
 
 from aiplat_gen import yamlio
 
-
 _SLOTS = "_aiplat_slots"
 _TOKEN = re.compile(r"@@aiplat-slot-([0-9]+)@@")
 
@@ -72,11 +71,19 @@ def render_documents(template: str, override: Path | None = None, **view: Any) -
     """Render a template and parse the YAML documents it produces."""
     slots: list[Any] = []
     text = _template(template, override).render(**view, **{_SLOTS: slots})
-    documents = yamlio.load_all(text)
-    if not slots:
-        return documents
+    documents = _SKELETONS.get(text)
+    if documents is None:
+        documents = yamlio.load_all(text)
+        if len(_SKELETONS) < _SKELETONS_MAX:
+            _SKELETONS[text] = documents
     fresh = [json.loads(json.dumps(value, ensure_ascii=False)) for value in slots]
     return [_fill(doc, fresh) for doc in documents]
+
+
+# Parsed skeletons by text: environments of one render share most objects. `_fill` copies every
+# container, so a cached skeleton is never handed out or changed.
+_SKELETONS: dict[str, list[Any]] = {}
+_SKELETONS_MAX = 50_000
 
 
 def _fill(node: Any, slots: list[Any]) -> Any:

@@ -7,6 +7,10 @@ against the Kubernetes schemas of the profile's `kubernetesVersion` (prepared of
 `kubernetes-validate` package into the cache folder) and the CRD schema locations given with
 `--schema-location`: with kubeconform (`-strict`) when it is installed, else in-process with
 jsonschema against the same files. A kind without a schema is a finding, never a skip.
+
+The builds run in parallel (one per core). A build's output is kept in the cache folder and reused
+while nothing under the output folder has changed (`aiplat_gen.kube.build_cache`), and so are the
+parsed documents (`aiplat_gen.checking.sources`).
 """
 
 from __future__ import annotations
@@ -14,15 +18,18 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiplat_gen import yamlio
 from aiplat_gen.app import Settings, select, validate_many
+from aiplat_gen.checking.sources import DocumentParser, Key, Location, SourceIndex, key
 from aiplat_gen.errors import UsageError
 from aiplat_gen.kube import kustomize
+from aiplat_gen.kube.build_cache import BuildCache
 from aiplat_gen.kube.kubeconform import ToolError, find_tool, run_kubeconform
 from aiplat_gen.kube.locations import crd_location
 from aiplat_gen.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
@@ -32,6 +39,8 @@ from aiplat_gen.policy.engine import Finding, evaluate
 from aiplat_gen.validate import ValidatedProfile
 
 IN_PROCESS = "in-process (jsonschema)"
+PARSED_STORE = "check-documents.json.z"
+"""The file of the cache folder that keeps the last run's parsed documents."""
 _KUBECONFORM_PREFIX = re.compile(r"^problem validating schema\. Check JSON formatting: "
                                  r"jsonschema validation failed with '[^']*' - ")
 
@@ -55,6 +64,8 @@ class CheckOptions:
     """`auto` (use kubeconform when found), `none` (in-process), or the binary's path."""
     policy: bool = False
     """Also run the security policy rules (`aiplat_gen.policy`) over the built objects."""
+    cache: bool = True
+    """Reuse kustomize builds of an unchanged output tree from the cache folder."""
 
 
 @dataclass(frozen=True)
@@ -116,13 +127,13 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
     profiles = validate_many(select(refs, all_profiles, settings))
     crd_locations = [crd_location(loc) for loc in options.schema_locations]
     binary = _kubeconform(options.kubeconform)
-    command = kustomize.kustomize_command()
-    builds = []
-    for vp in profiles:
-        for target, sources in _targets(vp):
-            if step is not None:
-                step(f"kustomize build {target}")
-            builds.append(_Built(vp, target, options.out_dir, sources, command))
+    planned = [(vp, target, sources) for vp in profiles for target, sources in _targets(vp)]
+    parser = DocumentParser(cache_dir() / PARSED_STORE if options.cache else None)
+    index = SourceIndex(options.out_dir)
+    builds = [_Built(vp, target, options.out_dir, sources, built, parser, index)
+              for (vp, target, sources), built
+              in zip(planned, _build_all(planned, options, step), strict=True)]
+    parser.save()
     in_process = InProcessValidator(cache_dir()) if binary is None else None
     for version in sorted({b.version for b in builds}):
         k8s = prepare_kubernetes_schemas(version, cache_dir() / "schemas")
@@ -136,7 +147,8 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
         else:
             assert binary is not None
             # One run per version: kubeconform then compiles each schema once.
-            results = _kubeconform_verdicts(objects, version, locations, binary)
+            texts = [t for b in batch for t in b.texts]
+            results = _kubeconform_verdicts(objects, texts, version, locations, binary)
         start = 0
         for b in batch:
             b.verdicts = results[start:start + len(b.objects)]
@@ -150,25 +162,59 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
     return report
 
 
+def _build_all(planned: list[tuple[ValidatedProfile, str, list[str]]], options: CheckOptions,
+               step: Callable[[str], None] | None) -> Iterator[kustomize.Build]:
+    """Every planned build, in order, each as soon as it is done (the caller reads one while
+    the next ones build); kustomize runs in parallel, one build per core."""
+    if not planned:
+        return
+    command = kustomize.kustomize_command()
+    cache = (BuildCache.open(cache_dir() / "kustomize", options.out_dir, command)
+             if options.cache else None)
+    workers = min(len(planned), _cores())
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kustomize") as pool:
+        futures: list[Future[kustomize.Build]] = [
+            pool.submit(_build, options.out_dir, target, command, vp.name, cache)
+            for vp, target, _ in planned]
+        try:
+            for (_, target, _), future in zip(planned, futures, strict=True):
+                if step is not None:
+                    step(f"kustomize build {target}")
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()  # on an error: builds not started yet never start
+    if cache is not None:
+        cache.prune()
+
+
+def _cores() -> int:
+    """The cores this process may run on (kustomize uses about one per build)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 class _Built:
     """One target folder built with kustomize, with where its objects are defined."""
 
     def __init__(self, vp: ValidatedProfile, target: str, out: Path, sources: list[str],
-                 command: list[str]) -> None:
+                 built: kustomize.Build, parser: DocumentParser, index: SourceIndex) -> None:
         self.profile = vp.name
         self.target = target
         self.version = vp.profile.spec.kubernetes_version
-        folder = out / target
-        self.kustomization = display_path(folder / "kustomization.yaml")
-        built = _build(folder, command, vp.name)
+        self.kustomization = display_path(out / target / "kustomization.yaml")
         self.problems = built.problems
-        self.objects: list[Any] = yamlio.load_all(built.text) if built.text else []
-        self.index = _index(out, sources)
+        documents = parser.parse(built.text) if built.text else []
+        self.objects: list[Any] = [d.obj for d in documents]
+        # Each object's YAML text as kustomize printed it ("" when not known).
+        self.texts = [d.text for d in documents]
+        self.index = index.lookup(sources)
         self.verdicts: list[Result] = []
 
-    def locate(self, obj: dict[str, Any]) -> tuple[str, int]:
+    def locate(self, obj: dict[str, Any]) -> Location:
         """The output file (and line) that defines a built object."""
-        return self.index.get(_key(obj), ("", 0))
+        return self.index.get(key(obj), ("", 0))
 
 
 def _kubeconform(choice: str) -> Path | None:
@@ -197,56 +243,45 @@ def _targets(vp: ValidatedProfile) -> list[tuple[str, list[str]]]:
     return targets
 
 
-def _build(folder: Path, command: list[str], profile: str) -> kustomize.Build:
+def _build(out: Path, target: str, command: list[str], profile: str,
+           cache: BuildCache | None) -> kustomize.Build:
+    folder = out / target
     if not (folder / "kustomization.yaml").is_file():
         return kustomize.Build("", (f"{display_path(folder)} has no kustomization.yaml: run "
                                     f"`aiplat-gen render {profile}` first",), False)
-    return kustomize.build(folder, command)
+    entry = cache.key(target) if cache is not None else ""
+    if cache is not None and (kept := cache.get(entry)) is not None:
+        return kept
+    built = kustomize.build(folder, command)
+    if cache is not None:
+        cache.put(entry, built)
+    return built
 
 
-def _key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
-    meta = obj.get("metadata") or {}
-    return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")),
-            str(meta.get("namespace", "")), str(meta.get("name", "")))
-
-
-def _index(out: Path, sources: Sequence[str]) -> dict[tuple[str, str, str, str], tuple[str, int]]:
-    """Where each object is defined in the output: (shown file, line of its `kind:`)."""
-    index: dict[tuple[str, str, str, str], tuple[str, int]] = {}
-    for folder in reversed(sources):  # nearest folder last, so it wins
-        for path in sorted((out / folder).rglob("*.yaml")):
-            if path.name == "kustomization.yaml":
-                continue
-            text = path.read_text(encoding="utf-8")
-            line = next((n for n, ln in enumerate(text.splitlines(), 1)
-                         if ln.startswith("kind:")), 1)
-            for doc in yamlio.load_all(text):
-                if isinstance(doc, dict):
-                    index[_key(doc)] = (display_path(path), line)
-    return index
-
-
-def _result(obj: Any, verdict: Result, index: dict[tuple[str, str, str, str], tuple[str, int]]
-            ) -> ObjectResult:
-    key = _key(obj) if isinstance(obj, dict) else ("", "", "", "")
-    file, line = index.get(key, ("", 0))
-    return ObjectResult(key[1], key[3], key[2], key[0], file, line, verdict.status,
+def _result(obj: Any, verdict: Result, index: dict[Key, Location]) -> ObjectResult:
+    found = key(obj) if isinstance(obj, dict) else ("", "", "", "")
+    file, line = index.get(found, ("", 0))
+    return ObjectResult(found[1], found[3], found[2], found[0], file, line, verdict.status,
                         tuple(verdict.messages))
 
 
-def _kubeconform_verdicts(objects: list[Any], version: str, locations: list[str],
-                          binary: Path) -> list[Result]:
-    """kubeconform's verdict per object; each object goes in its own file so that results map
-    back to objects whatever order kubeconform reports them in."""
+def _kubeconform_verdicts(objects: list[Any], texts: list[str], version: str,
+                          locations: list[str], binary: Path) -> list[Result]:
+    """kubeconform's verdict per object. Each distinct object goes in its own file (its text as
+    kustomize printed it), so that results map back to objects whatever order kubeconform
+    reports them in, and an object built for several targets is validated once."""
     if not objects:
         return []
     with tempfile.TemporaryDirectory(prefix="aiplat-check-") as tmp:
-        files = []
-        for number, obj in enumerate(objects):
-            path = Path(tmp) / f"{number:05d}.yaml"
-            path.write_text(yamlio.dump(obj), encoding="utf-8")
-            files.append(path)
-        report = run_kubeconform(files, version, locations, binary)
+        files: list[Path] = []
+        written: dict[str, Path] = {}
+        for obj, text in zip(objects, texts, strict=True):
+            document = text or yamlio.dump(obj)
+            if document not in written:
+                written[document] = Path(tmp) / f"{len(written):05d}.yaml"
+                written[document].write_text(document, encoding="utf-8")
+            files.append(written[document])
+        report = run_kubeconform(list(written.values()), version, locations, binary)
     by_file = {Path(r.filename).name: r for r in report.resources}
     verdicts = []
     for path in files:

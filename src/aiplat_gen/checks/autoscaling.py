@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.components.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
 from aiplat_gen.errors import Diagnostic, Severity
 from aiplat_gen.model.autoscaling import Autoscaling
 from aiplat_gen.model.profile import Profile
+from aiplat_gen.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
 from aiplat_gen.validate import Loc, Locator
 
 WARNING = Severity.WARNING

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterator
 
 from aiplat_gen.capacity import GPU_RESOURCE, cluster_resources
 from aiplat_gen.data.gpus import GPU_PRODUCTS, mig_resource_name
 from aiplat_gen.errors import Diagnostic, Severity
+from aiplat_gen.hints import did_you_mean
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.validate import Locator
 
@@ -16,8 +16,7 @@ WARNING = Severity.WARNING
 
 
 def _did_you_mean(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(sorted(choices))
+    return did_you_mean(value, choices)
 
 
 def unique_names(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

@@ -4,12 +4,12 @@ from anywhere in the profile."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aiplat_gen.errors import Diagnostic, Severity
+from aiplat_gen.hints import did_you_mean
 from aiplat_gen.model.cluster import NodePool
 from aiplat_gen.model.data import DataStore, RefersTo
 from aiplat_gen.model.profile import Profile
@@ -46,10 +46,7 @@ def stores(profile: Profile) -> list[PlacedStore]:
 
 
 def _did_you_mean(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return "known: " + ", ".join(sorted(choices)) if choices else "none are defined"
+    return did_you_mean(value, choices, none="none are defined")
 
 
 def data_names(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

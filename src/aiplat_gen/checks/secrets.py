@@ -32,19 +32,22 @@ SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token",
 _HARMLESS = re.compile(r"^(|true|false|yes|no|on|off|none|null|[0-9.]+|\$\([A-Za-z_][A-Za-z0-9_]*\)"
                        r"|\$\{[A-Za-z_][A-Za-z0-9_]*\})$", re.IGNORECASE)
 _MIXED = r"(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[0-9])"
+# A token starts where no token character precedes it. (With `\b`, each `sk-` of a long run
+# `sk-sk-sk-...` would start a scan to the run's end: quadratic time on a long value.)
+_START = r"(?<![A-Za-z0-9_-])"
 TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Hugging Face token", re.compile(r"\bhf_(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])"
                                         r"[A-Za-z0-9]{30,}")),
-    ("an OpenAI-style API key", re.compile(r"\bsk-" + _MIXED + r"[A-Za-z0-9_-]{20,}")),
+    ("an OpenAI-style API key", re.compile(_START + r"sk-" + _MIXED + r"[A-Za-z0-9_-]{20,}")),
     ("a GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})")),
     ("an AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.")),
+    ("a JSON Web Token", re.compile(_START + r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.")),
 )
-_URI_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@")
+_URI_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@")
 
 
 def key_words(key: str) -> list[str]:

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.checks.serving import did_you_mean
 from aiplat_gen.components.network_policies import UNPROTECTED_PURPOSES
 from aiplat_gen.errors import Diagnostic
 from aiplat_gen.graph import prometheus_namespace
+from aiplat_gen.hints import did_you_mean
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.validate import Locator
 

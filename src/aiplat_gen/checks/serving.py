@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from aiplat_gen.components import triton, vllm
 from aiplat_gen.data.models import ARCHITECTURES
 from aiplat_gen.errors import Diagnostic, Severity
+from aiplat_gen.hints import did_you_mean
 from aiplat_gen.memory import total_weights_gib
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.serving import Model
@@ -20,12 +21,6 @@ WARNING = Severity.WARNING
 GIB = 1024**3
 
 
-def did_you_mean(value: str, choices: list[str]) -> str:
-    """A hint naming the closest choice, or listing them all."""
-    close = difflib.get_close_matches(value, choices, n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return "known: " + ", ".join(sorted(choices)) if choices else ""
 
 
 def uses_llm_runtime(model: Model) -> bool:

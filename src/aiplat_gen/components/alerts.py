@@ -25,10 +25,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiplat_gen import promql
-from aiplat_gen.components.telemetry import dcgm_scraped, hpa_name, on_mig, series_for
 from aiplat_gen.model.observability import Observability
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.serving import Model
+from aiplat_gen.telemetry import dcgm_scraped, hpa_name, on_mig, series_for
 
 
 def _alert(obs: Observability, model: Model, name: str, expr: str, duration: str,

@@ -39,7 +39,6 @@ from urllib.parse import urlsplit
 
 from aiplat_gen.components.base import RenderContext, Rendered, labels
 from aiplat_gen.components.serving_common import MODEL_LABEL
-from aiplat_gen.components.telemetry import series_for, workload_kind
 from aiplat_gen.model.autoscaling import Autoscaling
 from aiplat_gen.model.observability import PrometheusAuth
 from aiplat_gen.model.profile import Profile
@@ -53,6 +52,7 @@ from aiplat_gen.promql import (
     number,
     queue_depth,
 )
+from aiplat_gen.telemetry import series_for, workload_kind
 
 COMPONENT = "autoscaler"
 ADAPTER_CHART = "prometheus-adapter"

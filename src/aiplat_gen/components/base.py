@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,27 @@ class RenderContext:
     templates_dir: Path | None = None
 
     def render(self, template: str, **view: Any) -> list[dict[str, Any]]:
-        """Render one template into parsed Kubernetes objects (or values mappings)."""
-        return templating.render_documents(template, self.templates_dir, **view)
+        """Render one template into parsed Kubernetes objects (or values mappings). A string
+        the template places with `{{ }}` is written as a quoted scalar (see `Placed`)."""
+        placed = {key: Placed(value) if type(value) is str else value
+                  for key, value in view.items()}
+        return templating.render_documents(template, self.templates_dir, **placed)
+
+
+# Characters a YAML reader folds or refuses even inside double quotes; written as escapes.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+class Placed(str):
+    """A string a template writes with `{{ }}`. It prints as a double-quoted scalar, so values
+    such as `on`, `null`, `0755` or `2026-01-01` (all valid Kubernetes names) stay strings when the
+    rendered text is parsed; filters (`to_yaml`) and tests (`{% if %}`) see the plain string."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        quoted = json.dumps(str.__str__(self), ensure_ascii=False)
+        return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 @dataclass(frozen=True)

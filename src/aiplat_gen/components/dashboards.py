@@ -17,9 +17,9 @@ import json
 from typing import Any
 
 from aiplat_gen import promql
-from aiplat_gen.components.telemetry import dcgm_scraped, on_mig, series_for
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.serving import Model
+from aiplat_gen.telemetry import dcgm_scraped, on_mig, series_for
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}

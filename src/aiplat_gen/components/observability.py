@@ -30,10 +30,10 @@ from aiplat_gen.components.serving_common import (
     model_context,
     selector,
 )
-from aiplat_gen.components.telemetry import monitored_models
 from aiplat_gen.model.observability import Observability
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.serving import Model
+from aiplat_gen.telemetry import monitored_models
 
 COMPONENT = "monitoring"
 METRICS_PORTS = {"vllm": "http", "triton": "metrics"}

@@ -32,6 +32,8 @@ class Build:
     text: str
     problems: tuple[str, ...]
     ok: bool
+    returncode: int = 0
+    """kustomize's exit status (0: it built, perhaps with warnings)."""
 
 
 def kustomize_command() -> list[str]:
@@ -62,4 +64,4 @@ def build(folder: Path, command: list[str]) -> Build:
         problems.append(f"kustomize build failed (exit {proc.returncode}): "
                         + (detail[-1] if detail else "no output"))
     return Build(proc.stdout if proc.returncode == 0 else "", tuple(problems),
-                 proc.returncode == 0 and not problems)
+                 proc.returncode == 0 and not problems, proc.returncode)

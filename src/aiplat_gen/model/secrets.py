@@ -13,6 +13,7 @@ without knowing which part of the profile holds it.
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Iterator
@@ -117,14 +118,28 @@ class Visit:
 
 def walk(model: BaseModel, loc: Loc = (), namespace: str | None = None) -> Iterator[Visit]:
     """Visit every value below a model, depth first, in field order."""
-    fields = type(model).model_fields
-    ns = getattr(model, "namespace", None) if "namespace" in fields else None
-    if isinstance(ns, str):
-        namespace = ns
-    for name, info in fields.items():
-        key = info.alias or name
-        markers = tuple(info.metadata) + _markers(info.annotation)
+    plan = _field_plan(type(model))
+    if plan.has_namespace:
+        ns = getattr(model, "namespace", None)
+        if isinstance(ns, str):
+            namespace = ns
+    for name, key, markers in plan.fields:
         yield from _walk_value(getattr(model, name), (*loc, key), namespace, markers, model)
+
+
+@dataclass(frozen=True)
+class _FieldPlan:
+    has_namespace: bool
+    fields: tuple[tuple[str, str, tuple[object, ...]], ...]  # (attribute, key, markers)
+
+
+@functools.cache
+def _field_plan(cls: type[BaseModel]) -> _FieldPlan:
+    """What `walk` needs of a model class, computed once per class (annotations are static)."""
+    fields = cls.model_fields
+    return _FieldPlan("namespace" in fields, tuple(
+        (name, info.alias or name, tuple(info.metadata) + _markers(info.annotation))
+        for name, info in fields.items()))
 
 
 def _walk_value(value: object, loc: Loc, namespace: str | None, markers: tuple[object, ...],

@@ -155,7 +155,8 @@ class Model(Strict):
     kv_cache_dtype: KvCacheDtype = "auto"
     """`--kv-cache-dtype`; `auto` keeps the activation dtype."""
     replicas: int = Field(default=1, ge=0, le=1000)
-    """Replicas, when the model does not autoscale (with `autoscaling`, the autoscaler owns them)."""
+    """Replicas, when the model does not autoscale (with `autoscaling`, the autoscaler owns
+    them)."""
     served_model_name: ServedName | None = Field(default=None, examples=["llama-3.1-8b"])
     """The model name clients send (`--served-model-name`); default: `name`."""
     storage: WeightStorage | None = None

@@ -35,16 +35,28 @@ def parse_quantity(text: str) -> Decimal:
     number = match.group(1)
     suffix = match.group(3) or ""
     try:
-        if suffix[:1] in ("e", "E"):
+        if suffix not in _SUFFIX:  # an exponent (`1e3`); `E` and `Ei` are suffixes
             return Decimal(number + suffix)
         return Decimal(number) * Decimal(_SUFFIX[suffix])
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a Kubernetes quantity") from None
 
 
+# "No quantity may represent a number greater than 2^63-1 in magnitude" (Kubernetes API
+# reference, Quantity); refusing larger ones also keeps every sum of quantities finite.
+QUANTITY_MAX = Decimal(2**63 - 1)
+
+
+def _bounded_quantity(value: str) -> str:
+    if parse_quantity(value) > QUANTITY_MAX:
+        raise ValueError(f"{value!r} is more than Kubernetes quantities hold (2^63-1)")
+    return value
+
+
 Quantity = Annotated[
     str,
     StringConstraints(max_length=32, pattern=QUANTITY_PATTERN),
+    AfterValidator(_bounded_quantity),
     Field(examples=["16Gi"]),
 ]
 

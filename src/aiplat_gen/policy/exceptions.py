@@ -15,7 +15,6 @@ no exception exists that the profile does not declare.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from aiplat_gen.model.profile import Profile
@@ -59,7 +58,7 @@ def apply_exceptions(profile: Profile, obj: dict[str, Any]) -> dict[str, Any]:
     found = exceptions_for(profile, obj)
     if not found:
         return obj
-    result = copy.deepcopy(obj)
-    metadata = result.setdefault("metadata", {})
+    # Only the top level and metadata change: copy those, share the rest (objects are fresh).
+    metadata = dict(obj.get("metadata") or {})
     metadata["annotations"] = {**(metadata.get("annotations") or {}), **scanner_annotations(found)}
-    return result
+    return {**obj, "metadata": metadata}
