@@ -57,7 +57,7 @@ def _model(index: int) -> dict[str, Any]:
 
 def base_profile(models: int) -> dict[str, Any]:
     """The root profile of a fleet with `models` models."""
-    doc = yaml.safe_load((REPO / "profiles" / "base.yaml").read_text("utf-8"))
+    doc: dict[str, Any] = yaml.safe_load((REPO / "profiles" / "base.yaml").read_text("utf-8"))
     spec = doc["spec"]
     gpus = sum(ARCHS[i % len(ARCHS)][2] * 3 for i in range(models))
     for pool in spec["nodePools"]:

@@ -97,7 +97,7 @@ def test_both_validators_find_the_same_seeded_invalid_object(
         (f"{seeded}:{line}", f"{target}: ResourceQuota/llm-serving/llm-serving-quota")
         for target in ("base", "overlays/dev", "overlays/staging", "overlays/prod")}
     for result in results.values():
-        messages = [m for t in _json(result)["targets"] for o in t["objects"]  # type: ignore[union-attr]
+        messages = [m for t in _json(result)["targets"] for o in t["objects"]  # type: ignore[attr-defined]
                     for m in o["messages"]]
         assert messages and all("hardd" in m for m in messages)
 
@@ -125,7 +125,7 @@ def test_without_schema_locations_every_custom_resource_is_a_finding(
     result = cli("check", "base", "--kubeconform", "none", "--format", "json")
     assert result.exit_code == 1
     report = _json(result)
-    statuses = {(o["apiVersion"], o["status"]) for t in report["targets"]  # type: ignore[union-attr]
+    statuses = {(o["apiVersion"], o["status"]) for t in report["targets"]  # type: ignore[attr-defined]
                 for o in t["objects"]}
     assert ("karpenter.sh/v1", "error") in statuses
     assert ("v1", "valid") in statuses

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from test_fuzz_support import PROFILE_TEXTS, assert_clean, python, run, write_profile
@@ -24,6 +24,13 @@ HEADER = ("apiVersion: aiplat.dev/v1alpha1\nkind: PlatformProfile\nmetadata:\n  
 DESCRIPTION = "description: Online inference; may preempt batch work."
 PENDING_LOADER = ("needs the loader patch of the robustness report (libyaml pre-scan, located "
                   "reader errors, integer range, surrogate escapes)")
+
+
+def _reuses_anchor(text: str) -> bool:
+    """An anchor defined twice: legal YAML, but ruamel warns about it (a Python warning, printed
+    as unlocated lines, an error under `-W error`): pending, see REUSED_ANCHOR."""
+    names = re.findall(r"&([^\s,\[\]{}]+)", text)
+    return len(names) != len(set(names))
 
 
 def _with(old: str, new: str, text: str = BASE) -> str:
@@ -109,15 +116,22 @@ HOSTILE: dict[str, str | bytes] = {
     "extends-path": _with("metadata:", "extends: ../../etc/passwd\nmetadata:"),
     "extends-self": _with("metadata:", "extends: base\nmetadata:"),
     "tab-indent": _with("      nodes: 3", "\tnodes: 3"),
-    **{f"tag-{i:02d}-{t.split()[0].strip('!<>').replace('/', '-')[:20]}":
-       _with('cpu: "16"', f"cpu: {t}") for i, t in enumerate(TAGS)},
+    # each tag on a value of a small profile (the loader is what these reach)
+    **{f"tag-{i:02d}-{t.split()[0].strip('!<>').replace('/', '-')[:20]}": HEADER + t + "\n"
+       for i, t in enumerate(TAGS)},
+    "tag-on-a-real-field": _with('cpu: "16"', "cpu: !!str 16"),
 }
 # Deadlines in seconds (every other case has 5; these runs take well under a second unloaded).
 # 10,000 nested flow lists take ruamel 4 s today (pending); the patched loader 1 ms.
-SLOW = {"scalar-1mb": 10.0, "deep-flow-lists-10000": 1.5}
+SLOW = {"scalar-1mb": 10.0, "deep-flow-lists-10000": 1.0}
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE))
+REUSED_ANCHOR = "anchor-defined-twice"
+HOSTILE[REUSED_ANCHOR] = _with("nodes: 3", "nodes: &n 3").replace("nodes: 2", "nodes: &n 2", 1)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
+    strict=True, reason=PENDING_LOADER)) if c == REUSED_ANCHOR else c for c in sorted(HOSTILE)])
 def test_hostile_profile(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_profile(tmp_path, "base", HOSTILE[case])
     monkeypatch.chdir(tmp_path)
@@ -206,6 +220,17 @@ HOSTILE_SCALARS = [
 _LINE = re.compile(r"^(?P<indent> *)(?P<key>- |[^:#\n]+: )(?P<value>.*)$", re.M)
 
 
+_WORKSPACES: dict[str, Path] = {}
+
+
+def _workspace(factory: pytest.TempPathFactory, name: str) -> Path:
+    """One folder per test for all its examples: profiles keep their paths, so the loader's
+    cache spares re-parsing the unchanged parent of a mutated child."""
+    if name not in _WORKSPACES:
+        _WORKSPACES[name] = factory.mktemp(name)
+    return _WORKSPACES[name]
+
+
 @st.composite
 def mutated_text(draw: st.DrawFn) -> tuple[str, str]:
     """A profile's text after one to four random edits of lines, values and characters."""
@@ -254,13 +279,14 @@ def mutated_text(draw: st.DrawFn) -> tuple[str, str]:
     return name, text
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=mutated_text())
 def test_mutated_profile_text(case: tuple[str, str], tmp_path_factory: pytest.TempPathFactory,
                               ) -> None:
     """Validate a mutated profile (the loader, the merge of `extends`, the schema)."""
     name, text = case
-    folder = tmp_path_factory.mktemp("mutated")
+    assume(not _reuses_anchor(text))
+    folder = _workspace(tmp_path_factory, "mutated")
     write_profile(folder, name, text)
     assert_clean(run("validate", str(folder / "profiles" / f"{name}.yaml"), "--profiles-dir",
                      str(folder / "profiles")), Path.cwd())
@@ -290,7 +316,8 @@ def mutated_bytes(draw: st.DrawFn) -> bytes:
 @settings(max_examples=30, deadline=None)
 @given(data=mutated_bytes())
 def test_damaged_profile_bytes(data: bytes, tmp_path_factory: pytest.TempPathFactory) -> None:
-    folder = tmp_path_factory.mktemp("bytes")
+    assume(not _reuses_anchor(data.decode("utf-8", "replace")))
+    folder = _workspace(tmp_path_factory, "bytes")
     path = write_profile(folder, "base", data)
     assert_clean(run("validate", str(path), "--profiles-dir", str(path.parent)), Path.cwd())
 
@@ -320,23 +347,25 @@ def _flow(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 yaml_values = st.recursive(_scalar_text, _flow, max_leaves=12)
-_VALUE_LINES = [i for i, line in enumerate(BASE.split("\n")) if _LINE.match(line)]
+PROD = PROFILE_TEXTS["prod"]  # a child: its parent stays parsed (cached), so examples are quick
+_VALUE_LINES = [i for i, line in enumerate(PROD.split("\n")) if _LINE.match(line)]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(at=st.sampled_from(_VALUE_LINES), value=yaml_values, alias=st.booleans())
 def test_generated_yaml_value(at: int, value: str, alias: bool,
                               tmp_path_factory: pytest.TempPathFactory) -> None:
     """A generated flow value (tags, anchors, merge keys, nesting, numbers, unicode) replaces a
-    value of the base profile; with `alias`, an anchor on it is referenced from the next line."""
-    lines = BASE.split("\n")
+    value of the prod profile; with `alias`, an anchor on it is referenced from the next line."""
+    lines = PROD.split("\n")
     match = _LINE.match(lines[at])
     assert match is not None
     lines[at] = match["indent"] + match["key"] + ("&gen " if alias else "") + value
     if alias:
         lines.insert(at + 1, match["indent"] + "x-alias: *gen")
-    folder = tmp_path_factory.mktemp("generated")
-    path = write_profile(folder, "base", "\n".join(lines))
+    assume(not _reuses_anchor(value) and not (alias and "&gen" in value))
+    folder = _workspace(tmp_path_factory, "generated")
+    path = write_profile(folder, "prod", "\n".join(lines))
     assert_clean(run("validate", str(path), "--profiles-dir", str(path.parent)), Path.cwd())
 
 
@@ -345,7 +374,7 @@ def test_generated_yaml_value(at: int, value: str, alias: bool,
 REAL_CLI = {
     "deep-flow-maps-10000": HOSTILE["deep-flow-maps-10000"],
     "int-10000-digits": HOSTILE["int-10000-digits"],
-    "scalar-1mb": HOSTILE["scalar-1mb"],
+    "tag-python": _with("cpu: \"16\"", "cpu: !!python/object/apply:os.system [ls]"),
 }
 
 

@@ -48,14 +48,14 @@ def subschema(path: tuple[str | int, ...]) -> dict[str, Any] | None:
         if "anyOf" in node:
             node = next((_resolve(n) for n in node["anyOf"] if n.get("type") != "null"), {})
         if isinstance(part, int):
-            node = node.get("items")
+            child = node.get("items")
         elif part in node.get("properties", {}):
-            node = node["properties"][part]
+            child = node["properties"][part]
         else:
-            node = node.get("additionalProperties")
-        if not isinstance(node, dict):
+            child = node.get("additionalProperties")
+        if not isinstance(child, dict):
             return None
-        node = _resolve(node)
+        node = _resolve(child)
     return node
 
 
@@ -158,7 +158,7 @@ def schema_mutation(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return name, doc
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])
 @given(case=schema_mutation(), seed=st.integers(0, 2**16))

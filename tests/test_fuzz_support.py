@@ -50,8 +50,13 @@ def deadline(seconds: float) -> Iterator[None]:
 
 def run(*args: str, seconds: float = 5.0) -> Result:
     """`aiplat-gen ARGS` in-process, failing with Hang after `seconds`."""
-    with deadline(seconds):
-        return CliRunner().invoke(app, list(args), catch_exceptions=True)
+    try:
+        with deadline(seconds):
+            return CliRunner().invoke(app, list(args), catch_exceptions=True)
+    except Hang:
+        # A fresh exception: the one from the signal handler may sit thousands of frames deep
+        # (a recursive parser), which pytest cannot always print.
+        raise Hang(f"aiplat-gen {' '.join(args)[:300]}: no answer within {seconds} s") from None
 
 
 def _lines_of(path: Path) -> int:

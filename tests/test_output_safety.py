@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,7 +85,7 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     scratch = root / "scratch"
     shutil.copytree(pristine, scratch)
-    writer.apply = capture  # type: ignore[assignment]
+    writer.apply = capture
     try:
         result = _render(b, scratch)
     finally:
@@ -128,7 +129,7 @@ def _moves_of_b(states: dict[str, Any], tmp_path: Path) -> int:
         calls["n"] += 1
         return real(self, target)
 
-    Path.replace = counting  # type: ignore[method-assign]
+    Path.replace = counting  # type: ignore[method-assign,assignment]
     try:
         writer.apply(out, **states["apply_b"])
     finally:
@@ -370,7 +371,7 @@ def test_read_only_output_simulated(code: int, where: str, states: dict[str, Any
     if where == "staging":
         def refuse(*args: object, **kwargs: object) -> str:
             raise error
-        monkeypatch.setattr(writer.tempfile, "mkdtemp", refuse)
+        monkeypatch.setattr(tempfile, "mkdtemp", refuse)
     else:
         real, calls = Path.replace, {"n": 0}
 
