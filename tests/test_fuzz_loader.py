@@ -54,6 +54,7 @@ HOSTILE: dict[str, str | bytes] = {
     "deep-block-seqs-10000": HEADER + "\n    " + "- " * 10_000 + "x\n",
     "int-10000-digits": _with("nodes: 3", "nodes: " + "9" * 10_000),
     "int-4000-digits": _with("nodes: 3", "nodes: " + "9" * 4000),
+    "int-2-to-63": _with("nodes: 3", f"nodes: {2**63 - 1}"),
     "float-1e400": _with("pricePerGpuHour: 6.0", "pricePerGpuHour: 1e400"),
     "float-nan": _with("pricePerGpuHour: 6.0", "pricePerGpuHour: .nan"),
     "float-minus-inf": _with("gpuMemoryUtilization: 0.9", "gpuMemoryUtilization: -.inf"),
@@ -61,6 +62,7 @@ HOSTILE: dict[str, str | bytes] = {
     "float-10000-digits": _with("pricePerGpuHour: 6.0", "pricePerGpuHour: 1." + "1" * 10_000),
     "quantity-huge": _with("memory: 64Gi", 'memory: "9e999999"'),
     "quantity-exa": _with("memory: 64Gi", "memory: 1Ei"),
+    "quantity-exa-shm": _with("shmSize: 8Gi", "shmSize: 1E"),
     "name-rtl": _with("name: acme-ai", "name: \u05d0\u05e7\u05de\u05d4"),
     "name-combining": _with("name: acme-ai", "name: acme\u0301-ai"),
     "name-emoji": _with("name: acme-ai", "name: acme-\U0001F916"),
@@ -147,11 +149,13 @@ MORE_HOSTILE = {
 # the message). Cases in PENDING need the loader patch described in the report.
 EXPECTED: dict[str, tuple[str | None, str]] = {
     "deep-block-maps-200": (None, "nesting deeper than 64 levels"),
-    "int-4000-digits": ("nodes: 9999", r"spec\.nodePools\[0\]\.nodes: Input should be less"),
+    "int-2-to-63": ("nodes: 9223", r"spec\.nodePools\[0\]\.nodes: Input should be less"),
     "float-1e400": ("pricePerGpuHour: 1e400", r".*pricePerGpuHour: Input should be less"),
     "float-nan": ("pricePerGpuHour: .nan", r".*pricePerGpuHour: Input should be less"),
     "quantity-huge": ("memory: \"9e999999\"", r"spec\.nodePools\[0\]\.memory: '9e999999' is "
                       "more than Kubernetes quantities hold"),
+    "quantity-exa-shm": ("shmSize: 1E", r"spec\.models\[0\]\.resources\.shmSize: /dev/shm of 1E "
+                         "leaves nothing of the 40Gi memory limit"),
     "name-rtl": ("name: \u05d0", "spec\\.platform\\.name: '\u05d0.*' must be a DNS-1123 label"),
     "name-emoji": ("name: acme-\U0001F916", r"spec\.platform\.name: .* must be a DNS-1123"),
     "name-control-escape": ("name: \"acme", r"spec\.platform\.name: 'acme\\x07ai' must be"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,9 @@ def values_for(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]
     if kind == "null":
         return st.none()
     if kind == "array":
-        items = schema.get("items", {})
-        return st.lists(values_for(items, depth + 1) if depth < 4 else st.nothing(),
-                        min_size=schema.get("minItems", 0),
-                        max_size=max(schema.get("minItems", 0), 2 if depth < 4 else 0))
+        least = schema.get("minItems", 0)
+        return st.lists(values_for(schema.get("items", {}), depth + 1), min_size=least,
+                        max_size=max(least, 2 if depth < 4 else 0))
     if kind == "object":
         return _object(schema, depth)
     return st.nothing()
@@ -158,6 +158,9 @@ def schema_mutation(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return name, doc
 
 
+_WORKSPACE: dict[str, Path] = {}
+
+
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])
@@ -165,10 +168,15 @@ def schema_mutation(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 def test_schema_valid_values_render_cleanly(case: tuple[str, dict[str, Any]], seed: int,
                                             tmp_path_factory: pytest.TempPathFactory) -> None:
     name, doc = case
-    folder = tmp_path_factory.mktemp("models")
+    # One folder for every example (the unchanged parent keeps its path, so it stays parsed),
+    # holding only the chain of the profile: `render` renders (and summarises) just these.
+    if "models" not in _WORKSPACE:
+        _WORKSPACE["models"] = tmp_path_factory.mktemp("models")
+    folder = _WORKSPACE["models"]
     profiles = folder / "profiles"
+    shutil.rmtree(profiles, ignore_errors=True)
+    shutil.rmtree(folder / "output", ignore_errors=True)
     profiles.mkdir()
-    # Only the chain of the profile: `render` then renders (and summarises) just these.
     for stem in {"base", name}:
         text = json.dumps(doc, indent=random.Random(seed).choice([None, 2]), ensure_ascii=False
                           ) if stem == name else PROFILE_TEXTS[stem]

@@ -83,11 +83,10 @@ def _valid_rel(rel: str) -> bool:
 
 
 def _reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
     if exc.errno == errno.EROFS:
         return "read-only file system (render into a writable folder with --out)"
-    return (exc.strerror or str(exc)).lower()
+    return "permission denied" if isinstance(exc, PermissionError) else (
+        exc.strerror or str(exc)).lower()
 
 
 def _os_error(verb: str, out: Path, exc: OSError) -> OutputError:
@@ -100,12 +99,11 @@ def _os_error(verb: str, out: Path, exc: OSError) -> OutputError:
 def read_record(out: Path) -> dict[str, dict[str, str]]:
     """The files the tool owns in `out`, from its record (empty when there is none)."""
     path = out / RECORD
-    if path.is_symlink():
-        raise OutputError(f"{path} is a symlink; refusing to use it")
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
-    if not path.is_file():
-        raise OutputError(f"{path} is not a regular file; refusing to use it")
+    if path.is_symlink() or not path.is_file():
+        kind = "a symlink" if path.is_symlink() else "not a regular file"
+        raise OutputError(f"{path} is {kind}; refusing to use it")
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
         record = {str(k): {"profile": str(v["profile"]), "sha256": str(v["sha256"])}
@@ -372,10 +370,9 @@ def _roll_back(out: Path, staging: Path, journal: dict[str, Any]) -> None:
             (out / folder).rmdir()  # only if empty: nothing but the render's files was there
 
 
-def recover(out: Path) -> list[str]:
+def recover(out: Path) -> None:
     """Undo renders that were killed midway (their staging folders are still in `out`); call it
-    under the lock. Returns the staging folders it cleaned up."""
-    cleaned = []
+    under the lock."""
     for staging in sorted(out.glob(f"{STAGING_PREFIX}*")):
         if staging.is_dir() and not staging.is_symlink():
             journal = _read_journal(staging)
@@ -383,8 +380,6 @@ def recover(out: Path) -> list[str]:
                 with _shielded():
                     _roll_back(out, staging, journal)
             shutil.rmtree(staging, ignore_errors=True)
-            cleaned.append(staging.name)
-    return cleaned
 
 
 def _read_journal(staging: Path) -> dict[str, Any] | None:
