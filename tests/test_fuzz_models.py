@@ -161,7 +161,7 @@ def schema_mutation(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 _WORKSPACE: dict[str, Path] = {}
 
 
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])
 @given(case=schema_mutation(), seed=st.integers(0, 2**16))
@@ -196,3 +196,34 @@ def test_schema_valid_values_render_cleanly(case: tuple[str, dict[str, Any]], se
                 assert isinstance(document["metadata"]["name"], str), path
                 assert isinstance(document["kind"], str) and isinstance(
                     document["apiVersion"], str), path
+
+
+# Schema-valid values that crashed a render before (found by the fuzzing above), kept as fixed
+# cases: (profile, path, value).
+EDGE_VALUES = [
+    ("base", ("spec", "nodePools", 1, "cpu"), "+.0"),  # `+` sign: Karpenter limits
+    ("base", ("spec", "nodePools", 1, "memory"), "1Ei"),
+    ("base", ("spec", "models", 0, "resources", "shmSize"), "1E"),  # exa, not an exponent
+    ("base", ("spec", "models", 0, "resources", "memory"), "9e18"),
+    ("base", ("spec", "namespaces", 0, "quota", "memory"), "1e-999999"),
+    ("prod", ("spec", "models", 1, "storage", "size"), "+1e3"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "value"), EDGE_VALUES,
+                         ids=[f"{p[-1]}={v}" for _, p, v in EDGE_VALUES])
+def test_edge_values_render_cleanly(name: str, path: tuple[str | int, ...], value: str,
+                                    tmp_path: Path) -> None:
+    doc = json.loads(json.dumps(DOCS[name]))
+    parent = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for stem in {"base", name}:
+        text = json.dumps(doc) if stem == name else PROFILE_TEXTS[stem]
+        (profiles / f"{stem}.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "output"
+    result = run("render", name, "--profiles-dir", str(profiles), "--out", str(out))
+    assert_clean(result, Path.cwd(), out)

@@ -68,7 +68,7 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
     doc["metadata"]["name"] = "no"
     s = doc["spec"]
     s["platform"]["version"] = "1e3"
-    s["gpuOperator"]["driverVersion"] = "0755"
+    s["gpuOperator"].update(driverVersion="0755", namespace="1e3")
     for pool in s["nodePools"]:
         pool["labels"] = {"on": "off", "y": "n", "0x1F": "1_000", "1e3": "0755",
                           "null": "2026-01-01", "0o17": "True"}
@@ -77,6 +77,7 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
         if "karpenter" in pool:
             pool["karpenter"]["instanceTypes"] = ["12:30", "~", ".inf", "-.nan", "+1", "0o17",
                                                   "1_000", "y"]
+            pool["karpenter"]["nodeClassRef"].update(group="on", kind="Null")
     for ns in s["namespaces"]:
         ns["labels"] = {"on": "yes", "n": "y", "0755": "0x1F", "2026-01-01": "null"}
     for pc, text in zip(s["priorityClasses"], ["on", "2026-01-01"], strict=False):
@@ -104,6 +105,7 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
         if "weaviate" in store:
             store["weaviate"]["metrics"] = False  # the overlay turns it on: new policy rules
     obs = s["observability"]
+    obs["namespace"] = "off"
     obs["prometheus"]["monitorLabels"] = {"release": "on", "y": "n"}
     obs["prometheus"]["ruleLabels"] = {"0755": "1e3", "null": "off"}
     obs["grafana"] = {"sidecarLabel": "on", "sidecarLabelValue": "yes"}
@@ -120,9 +122,10 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
     gw = s["gateway"]
     gw.update(name="off", className="on", tlsSecretName="null", modelHeader="0755")
     gw["auth"]["header"] = "1e3"
+    gw["dataPlane"] = {"namespace": "0x1f", "podLabels": {"on": "y", "1e3": "null"}}
     for ref in gw["auth"]["secrets"]:
         ref.update(key="y", remote={"key": "+1", "property": ".inf"})
-    s["gitops"].update(targetRevision="0755", path="1e3",
+    s["gitops"].update(targetRevision="0755", path="1e3", argocdNamespace="0o17",
                        sync={"syncOptions": ["on", "12:30", "~", "y"]})
     return doc
 
@@ -142,6 +145,9 @@ def _overlay(prod: dict[str, Any]) -> dict[str, Any]:
                             "labels": {"on": "off", "1_000": "0o17"}})
     s["vectorDatabases"] = [{"name": "no", "weaviate": {"metrics": True}},
                             *s.get("vectorDatabases", [])]
+    for model in s["models"]:
+        if "triton" in model:
+            model["triton"]["models"] = ["on", "1e3", "0755", "null"]
     return doc
 
 
@@ -314,8 +320,6 @@ def test_kustomize_patches_carry_every_form(tmp_path: Path) -> None:
     assert all(found.values()), [s for s, n in found.items() if not n]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the yamlio loader fix of the robustness report: "
-                   "`aiplat-gen check` reads kustomize output with PyYAML's C loader")
 def test_aiplat_gen_reads_kustomize_unquoted_value_and_merge_scalars(tmp_path: Path) -> None:
     """kustomize (Go YAML) writes `=` and `<<` unquoted when it re-encodes a patched object;
     PyYAML's and ruamel's safe loaders resolve them to YAML 1.1's value and merge types, which

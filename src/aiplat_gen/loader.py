@@ -8,19 +8,25 @@ what a profile never needs: duplicate keys, tabs, tags, alias bombs, huge or bin
 from __future__ import annotations
 
 import datetime
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml as libyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from aiplat_gen.errors import Diagnostic, Position, ProfileError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+MAX_INTEGER = 2**63 - 1  # Kubernetes integers are at most 64 bits
+_LONG_NUMBER = re.compile(r"[-+]?[0-9][0-9_]{4000,}")  # more digits than Python converts
 
 Scalar = str | int | float | bool | None
 
@@ -107,18 +113,65 @@ _PARSED: dict[tuple[str, str], Node] = {}
 _PARSED_MAX = 32
 
 
+def _prescan(shown: str, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and numbers too long to convert, at their place,
+    before ruamel parses the text (libyaml's event stream is flat and fast); what libyaml
+    cannot parse, ruamel reports in its own words."""
+    depth = 0
+    try:
+        for event in libyaml.parse(text, Loader=libyaml.CSafeLoader):
+            if isinstance(event, libyaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _fail(shown, *_place(event), f"nesting deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, libyaml.CollectionEndEvent):
+                depth -= 1
+            elif (isinstance(event, libyaml.ScalarEvent) and not event.style
+                  and _LONG_NUMBER.match(event.value)):
+                raise _fail(shown, *_place(event),
+                            f"number of {len(event.value)} digits is out of range",
+                            f"integers go up to {MAX_INTEGER}")
+    except libyaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        if "nesting depth" in str(exc.problem) and mark is not None:  # libyaml stops at 1,000
+            raise _fail(shown, mark.line + 1, mark.column + 1,
+                        f"nesting deeper than {MAX_DEPTH} levels") from None
+    except libyaml.YAMLError:
+        pass
+
+
+def _place(event: libyaml.Event) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
 def _parse(shown: str, text: str) -> Node:
+    _prescan(shown, text)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        raw = yaml.load(text)
+        with warnings.catch_warnings():
+            # YAML lets an anchor be defined again (an alias means the latest); ruamel warns.
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            raw = yaml.load(text)
+    except ReaderError as exc:  # a character YAML does not allow, e.g. a control character
+        before = text[: max(exc.position, 0)]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise _fail(shown, line, column, f"invalid YAML: character {char!r} "
+                    f"(U+{ord(char):04X}) is not allowed", "write it as an escape in a "
+                    "double-quoted string, e.g. \"\\u0007\"") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise _fail(shown, line, column, f"invalid YAML: {problem}", _yaml_hint(problem)) from None
-    except (YAMLError, ValueError, RecursionError, LookupError, AttributeError, TypeError) as exc:
+    except (YAMLError, ValueError, RecursionError) as exc:
         raise _fail(shown, 1, 1, "invalid YAML: " + " ".join(str(exc).split())) from None
+    except (LookupError, AttributeError, TypeError):  # ruamel's constructors, e.g. `!!set x`
+        raise _fail(shown, 1, 1, "invalid YAML: a tagged value that cannot be read",
+                    "remove the tag (e.g. `!!set`, `!!bool`, `!!omap`): profiles use plain "
+                    "values") from None
     root = Position(shown, 1, 1)
     if not isinstance(raw, CommentedMap):
         kind = "nothing" if raw is None else "a list" if isinstance(raw, CommentedSeq) else (
@@ -177,6 +230,7 @@ class _Budget:
                 raise _fail(self.shown, child.line, child.column,
                             f"{path or 'document'}: key {key!r} is not a string",
                             "quote the key")
+            self._text(key, child, path or "document")
             child_path = f"{path}.{key}" if path else key
             result[key] = self.convert(raw[key], child, child_path, depth + 1)
         return result
@@ -188,16 +242,29 @@ class _Budget:
         if type(raw).__name__ == "ScalarBoolean":
             return bool(raw)
         if isinstance(raw, int):
+            if abs(raw) > MAX_INTEGER:
+                raise _fail(self.shown, pos.line, pos.column, f"{path}: integer out of range",
+                            f"integers go up to {MAX_INTEGER}")
             return int(raw)
         if isinstance(raw, float):
             return float(raw)
         if isinstance(raw, str):
-            return str(raw)
+            return self._text(str(raw), pos, path)
         if isinstance(raw, datetime.date):
             return raw.isoformat()
         raise _fail(self.shown, pos.line, pos.column,
                     f"{path}: unsupported YAML value of type {type(raw).__name__}",
                     "use a string, number, boolean, list or mapping")
+
+    def _text(self, value: str, pos: Position, path: str) -> str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(exc.object[exc.start])
+            raise _fail(self.shown, pos.line, pos.column, f"{path}: escape of U+{code:04X} is "
+                        "not a character (a lone UTF-16 surrogate)",
+                        "write the character itself, or a pair as one \\U escape") from None
+        return value
 
 
 def to_plain(node: Node, path: tuple[str | int, ...] = (),

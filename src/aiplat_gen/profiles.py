@@ -86,8 +86,9 @@ def load_profile(path: Path) -> ProfileSource:
 def _parent_path(parent: Node, folder: Path, seen: list[str]) -> tuple[str, Path]:
     ref = parent.value
     if not isinstance(ref, str) or not _NAME.match(ref):
+        shown = repr(ref) if not isinstance(ref, dict | list) else f"a {type(ref).__name__}"
         raise ProfileError("bad extends", [Diagnostic(
-            parent.pos, "extends", f"{ref!r} is not a profile name",
+            parent.pos, "extends", f"{shown} is not a profile name",
             "name a profile in the same folder, without a path or `.yaml`, e.g. `extends: base`")])
     if ref in seen:
         cycle = " -> ".join([*seen, ref])

@@ -57,6 +57,16 @@ def dump_all(documents: list[Any]) -> str:
                          allow_unicode=True, width=4096, explicit_start=True)
 
 
+class Loader(SafeLoader):
+    """The C loader, reading the scalars `=` and `<<` as strings: kustomize writes them unquoted
+    when it re-encodes a patched object, and YAML 1.1's value and merge types have no
+    constructor. `<<` as a key still merges."""
+
+
+for _tag in ("tag:yaml.org,2002:value", "tag:yaml.org,2002:merge"):
+    Loader.add_constructor(_tag, Loader.construct_yaml_str)  # type: ignore[type-var]
+
+
 def load_all(text: str) -> list[Any]:
     """Parse the YAML documents in text (C loader; no positions needed here)."""
-    return [d for d in yaml.load_all(text, Loader=SafeLoader) if d is not None]
+    return [d for d in yaml.load_all(text, Loader=Loader) if d is not None]

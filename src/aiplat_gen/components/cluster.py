@@ -137,7 +137,7 @@ def _karpenter_pool(ctx: RenderContext, pool: NodePool) -> list[dict[str, Any]]:
 
 def _times(quantity: str, factor: int) -> str:
     """Multiply a quantity, keeping its unit: `96` x 2 -> `192`, `1Ti` x 2 -> `2Ti`."""
-    match = re.match(r"^([0-9.]+)(.*)$", quantity)
+    match = re.match(r"^\+?([0-9.]+)(.*)$", quantity)  # a quantity may start with `+`
     assert match is not None
     number = Decimal(match.group(1)) * factor
     text = format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
