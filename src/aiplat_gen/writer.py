@@ -270,6 +270,7 @@ def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
     Ctrl-C: the output folder is left as it was."""
     try:
         _check_folder(out)
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {out}: {_reason(exc)}") from None
@@ -278,6 +279,10 @@ def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
             return _apply_locked(out, files, owners, scope)
     except OSError as exc:
         raise _os_error("write to", out, exc) from None
+    finally:
+        if created:  # a first render that failed leaves no empty output folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
 
 
 def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
