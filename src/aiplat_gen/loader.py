@@ -2,7 +2,9 @@
 
 The loader is the only place that touches raw YAML. It uses ruamel.yaml's round-trip loader (YAML
 1.2, plain types only, nothing executable) because it keeps line and column numbers, and it refuses
-what a profile never needs: duplicate keys, tabs, tags, alias bombs, huge or binary files.
+what a profile never needs: duplicate keys, tabs, tags, alias bombs, huge or binary files. An
+ordinary profile takes the fast path in `loader_fast` (libyaml composes, ruamel resolves the
+scalars); whatever that path does not cover comes here.
 """
 
 from __future__ import annotations
@@ -146,6 +148,14 @@ def _place(event: libyaml.Event) -> tuple[int, int]:
 
 
 def _parse(shown: str, text: str) -> Node:
+    from aiplat_gen.loader_fast import compose  # imports this module
+
+    fast = compose(shown, text)
+    return fast if fast is not None else parse_ruamel(shown, text)
+
+
+def parse_ruamel(shown: str, text: str) -> Node:
+    """Load with ruamel: the reference for what a profile means, and for every error."""
     _prescan(shown, text)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
