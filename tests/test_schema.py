@@ -16,7 +16,7 @@ from aiplat_gen.errors import ProfileError
 from aiplat_gen.loader import to_plain
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.profiles import load_profile
-from aiplat_gen.schema import profile_schema, schema_text
+from aiplat_gen.schema import explain, profile_schema, schema_text
 from conftest import REPO
 
 VALIDATOR = Draft202012Validator(profile_schema())
@@ -92,3 +92,19 @@ def test_explain(cli: Callable[..., Result]) -> None:
     assert '"none" | "mig" | "time-slicing"' in result.stdout and "default" in result.stdout
     unknown = cli("explain", "spec.nodPools")
     assert unknown.exit_code == 2 and "did you mean 'nodePools'" in unknown.stderr
+
+
+def test_explain_reaches_every_key() -> None:
+    """Every key below the profile explains with its description, label maps included."""
+    pending, seen = [""], 0
+    while pending:
+        path = pending.pop()
+        text = explain(path)
+        lines = text.splitlines()
+        described = len(lines) > 2 and not lines[2].startswith(("  default:", "  example:",
+                                                                 "  keys:"))
+        assert path == "" or described, text
+        keys = lines[lines.index("  keys:") + 1:] if "  keys:" in lines else []
+        pending.extend(f"{path}.{line.split()[0].rstrip(':')}".lstrip(".") for line in keys)
+        seen += 1
+    assert seen > 300

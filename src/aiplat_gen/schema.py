@@ -6,11 +6,19 @@ no explicit example, its default serves as one.
 
 from __future__ import annotations
 
+import ast
 import copy
 import functools
+import inspect
+import itertools
 import json
 import re
+import sys
 from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from aiplat_gen.errors import UsageError
 from aiplat_gen.model.profile import Profile
@@ -20,7 +28,68 @@ SCHEMA_ID = "https://aiplat.dev/schemas/platform-profile-v1alpha1.json"
 
 @functools.cache
 def _raw_schema() -> dict[str, Any]:
-    return Profile.model_json_schema(by_alias=True, mode="validation")
+    return Profile.model_json_schema(by_alias=True, mode="validation",
+                                     schema_generator=_DocumentedSchema)
+
+
+class _DocumentedSchema(GenerateJsonSchema):
+    """Field descriptions from attribute docstrings, read here rather than by pydantic's
+    `use_attribute_docstrings`, which parses every model's source at import (and so on every
+    `validate`) although only `schema` and `explain` show descriptions."""
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        json_schema = super().model_schema(schema)
+        cls: type[BaseModel] = schema["cls"]
+        properties = json_schema.get("properties", {})
+        for name, info in cls.model_fields.items():
+            key = (info.alias or name) if self.by_alias else name
+            doc = _field_docstring(cls, name)
+            if info.description is None and doc and key in properties:
+                properties[key] = {**properties[key], "description": doc}
+        return json_schema
+
+
+def _field_docstring(cls: type, name: str) -> str | None:
+    """The docstring of a field, from the class that annotates it (a base class for an
+    inherited field)."""
+    for klass in cls.__mro__:
+        if name in inspect.get_annotations(klass):
+            return _attribute_docstrings(klass).get(name)
+    return None
+
+
+@functools.cache
+def _attribute_docstrings(cls: type) -> dict[str, str]:
+    """Each annotated attribute of a class body that is followed by a string literal, with that
+    string cleaned like a docstring (pydantic's rule for `use_attribute_docstrings`)."""
+    node = _class_nodes(cls.__module__).get(cls.__qualname__)
+    if node is None:
+        return {}
+    return {stmt.target.id: inspect.cleandoc(after.value.value)
+            for stmt, after in itertools.pairwise(node.body)
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+            and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)}
+
+
+@functools.cache
+def _class_nodes(module: str) -> dict[str, ast.ClassDef]:
+    """The class definitions of a module by qualified name, parsing its source once (none
+    when the source is not installed, as pydantic does)."""
+    found: dict[str, ast.ClassDef] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                found[prefix + node.name] = node
+                visit(node.body, f"{prefix}{node.name}.")
+
+    try:
+        source = inspect.getsource(sys.modules[module])
+    except (OSError, TypeError):
+        return found
+    visit(ast.parse(source).body, "")
+    return found
 
 
 EXTENDS = {
@@ -115,7 +184,12 @@ def _type_name(schema: dict[str, Any], node: dict[str, Any]) -> str:
     if kind == "object" and "properties" in node:
         return "mapping"
     if kind == "object":
-        return "mapping of string to " + _type_name(schema, node.get("additionalProperties", {}))
+        # Label maps constrain their keys with patternProperties, not additionalProperties.
+        values = node.get("additionalProperties") or next(
+            iter(node.get("patternProperties", {}).values()), None)
+        if not isinstance(values, dict) or not values:
+            return "mapping"
+        return "mapping of string to " + _type_name(schema, values)
     return str(kind)
 
 

@@ -112,11 +112,15 @@ LabelValue = Annotated[
 class Strict(BaseModel):
     """Base of every profile model: camelCase keys, unknown keys refused, immutable."""
 
+    # Field docstrings are the descriptions, but `schema.py` reads them only when the schema is
+    # asked for: pydantic's `use_attribute_docstrings` would parse every model's source on import.
+    # `defer_build`: a model builds its validator on first use, so validating a profile builds
+    # Profile's (which covers every nested model) instead of one per model at import.
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         strict=True,
+        defer_build=True,
     )
