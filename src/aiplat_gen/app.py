@@ -90,8 +90,8 @@ def build_tree(profiles: list[ValidatedProfile], templates_dir: Path | None,
     """Render each profile and lay the tree out: (files, owner per file, full renders).
     `step(what)` is called as each profile's render starts (for a progress display)."""
     from aiplat_gen import layout
-    from aiplat_gen.components import TREE_OUTPUTS
     from aiplat_gen.components.base import RenderContext
+    from aiplat_gen.components.registry import TREE_OUTPUTS
     from aiplat_gen.render import render_full
 
     renders: dict[str, FullRender] = {}

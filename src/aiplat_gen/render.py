@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiplat_gen.components import COMPONENTS
 from aiplat_gen.components.base import RenderContext
+from aiplat_gen.components.registry import COMPONENTS
 from aiplat_gen.policy.exceptions import apply_exceptions
 
 ObjectKey = tuple[str, str, str, str]

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiplat_gen import templating
 from aiplat_gen.model.profile import Profile
 
 MANAGED_BY = "aiplat-gen"
@@ -24,6 +23,8 @@ class RenderContext:
     def render(self, template: str, **view: Any) -> list[dict[str, Any]]:
         """Render one template into parsed Kubernetes objects (or values mappings). A string
         the template places with `{{ }}` is written as a quoted scalar (see `Placed`)."""
+        from aiplat_gen import templating  # jinja2 is imported only when something renders
+
         placed = {key: Placed(value) if type(value) is str else value
                   for key, value in view.items()}
         return templating.render_documents(template, self.templates_dir, **placed)
