@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet import write_fleet  # noqa: E402
+from fleet import installed_env, write_fleet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
@@ -65,7 +65,7 @@ def main() -> None:
         validators.append(str(kubeconform))
     with tempfile.TemporaryDirectory(prefix="aiplat-check-bench-") as tmp:
         work, cache = Path(tmp) / "fleet", Path(tmp) / "cache"
-        env = {**os.environ, "AIPLAT_GEN_CACHE": str(cache)}
+        env = installed_env({"AIPLAT_GEN_CACHE": str(cache)})
         write_fleet(work, options.models)
         timed(["render", "--all"], work, env)
         rows = []

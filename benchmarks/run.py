@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/run.py [--sizes 1 50 200] [--repeat 3]
 
 Each figure is the best of --repeat runs of a separate `aiplat-gen` process (wall time of the
-whole process, peak resident memory of that process from wait4). Targets (issue 9, 2 cores):
+whole process, peak resident memory of that process from wait4), with aiplat-gen byte-compiled
+as an installed package is (`fleet.installed_env`). Targets (issue 9, 2 cores):
 200 models under 1.0 s and 250 MiB with at least 3,000 objects/s; 200 models within 4.5x the
 50-model time; `--help` under 0.2 s; `validate prod` under 0.3 s; `check` in-process at least
 1,000 objects/s.
@@ -22,11 +23,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet import write_fleet  # noqa: E402
+from fleet import installed_env, write_fleet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
 EXE = Path(sys.executable).with_name("aiplat-gen")
+ENV = installed_env()
 
 
 def best(args: list[str], cwd: Path, repeat: int, fresh: Path | None = None
@@ -42,7 +44,7 @@ def best(args: list[str], cwd: Path, repeat: int, fresh: Path | None = None
 def timed(args: list[str], cwd: Path) -> tuple[float, float, str]:
     """Like run(), with the peak memory taken from the child's rusage."""
     start = time.perf_counter()
-    proc = subprocess.Popen([str(EXE), *args], cwd=cwd, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(EXE), *args], cwd=cwd, env=ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     out = proc.stdout.read()
