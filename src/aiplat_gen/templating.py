@@ -76,8 +76,21 @@ def render_documents(template: str, override: Path | None = None, **view: Any) -
         documents = yamlio.load_all(text)
         if len(_SKELETONS) < _SKELETONS_MAX:
             _SKELETONS[text] = documents
-    fresh = [json.loads(json.dumps(value, ensure_ascii=False)) for value in slots]
+    fresh = [_fresh(value) for value in slots]
     return [_fill(doc, fresh) for doc in documents]
+
+
+def _fresh(value: Any) -> Any:
+    """What `json.loads(json.dumps(value))` gives (new containers, lists for tuples, plain
+    strings), without the text in between for the plain trees components pass."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [_fresh(item) for item in value]
+    if kind is dict and all(type(key) is str for key in value):
+        return {key: _fresh(item) for key, item in value.items()}
+    return json.loads(json.dumps(value, ensure_ascii=False))
 
 
 # Parsed skeletons by text: environments of one render share most objects. `_fill` copies every
