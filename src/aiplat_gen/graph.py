@@ -22,6 +22,7 @@ renderers (a Mermaid diagram) can use it too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -97,7 +98,7 @@ class PlatformGraph:
 
     def node(self, node_id: str) -> Node:
         """The node with this id."""
-        return next(n for n in self.nodes if n.id == node_id)
+        return self._by_id[node_id]
 
     def workloads(self) -> list[Node]:
         """The nodes whose pods aiplat-gen renders."""
@@ -105,11 +106,30 @@ class PlatformGraph:
 
     def edges_to(self, node_id: str) -> list[Edge]:
         """Flows into a node."""
-        return [e for e in self.edges if e.target == node_id]
+        return list(self._edges_to.get(node_id, ()))
 
     def edges_from(self, node_id: str) -> list[Edge]:
         """Flows out of a node."""
-        return [e for e in self.edges if e.source == node_id]
+        return list(self._edges_from.get(node_id, ()))
+
+    # Indexes built on first use: the network policies look up every workload's flows and peers.
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Node]:
+        return {n.id: n for n in reversed(self.nodes)}  # the first node of an id wins
+
+    @functools.cached_property
+    def _edges_to(self) -> dict[str, list[Edge]]:
+        index: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.target, []).append(edge)
+        return index
+
+    @functools.cached_property
+    def _edges_from(self) -> dict[str, list[Edge]]:
+        index: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            index.setdefault(edge.source, []).append(edge)
+        return index
 
 
 def model_id(name: str) -> str:
