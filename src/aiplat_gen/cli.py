@@ -3,6 +3,7 @@ codes."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import tempfile
 import traceback
@@ -324,4 +325,8 @@ def init(
 
 def main() -> None:
     """Console-script entry point."""
+    # One short run: reference counting frees what a render drops, and the cycle collector's
+    # full passes over the growing heap (objects that all live until the tree is written) found
+    # no garbage yet cost over a tenth of a large render. Young objects are still collected.
+    gc.set_threshold(*gc.get_threshold()[:2], 1_000_000)
     app()
