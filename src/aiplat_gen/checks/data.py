@@ -13,7 +13,7 @@ from aiplat_gen.hints import did_you_mean
 from aiplat_gen.model.cluster import NodePool
 from aiplat_gen.model.data import DataStore, RefersTo
 from aiplat_gen.model.profile import Profile
-from aiplat_gen.model.secrets import Loc, walk
+from aiplat_gen.model.secrets import Loc, visits
 from aiplat_gen.model.types import parse_quantity
 from aiplat_gen.scheduling import cpu_pool, pool_named
 from aiplat_gen.validate import Locator
@@ -190,7 +190,7 @@ def references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Names of data stores used elsewhere in the profile (e.g. by models) exist."""
     known = {"vectorDatabases": [d.name for d in profile.spec.vector_databases],
              "caches": [c.name for c in profile.spec.caches]}
-    for visit in walk(profile):
+    for visit in visits(profile):
         if not isinstance(visit.value, str):
             continue
         for marker in visit.markers:

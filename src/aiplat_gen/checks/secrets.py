@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from aiplat_gen.components.secrets import plan
 from aiplat_gen.errors import Diagnostic
 from aiplat_gen.model.profile import Profile
-from aiplat_gen.model.secrets import RemoteRef, SecretRef, secret_refs, walk
+from aiplat_gen.model.secrets import RemoteRef, SecretRef, secret_refs, visits
 from aiplat_gen.validate import Locator
 
 HINT = ("keep the value in your secret store and reference it: a SecretRef {name, key} "
@@ -81,7 +81,7 @@ def classify(value: str, key: str | None = None) -> str | None:
 def literal_secrets(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """No string in the profile may look like a credential."""
     seen: set[tuple[str | int, ...]] = set()
-    for visit in walk(profile):
+    for visit in visits(profile):
         if isinstance(visit.owner, SecretRef | RemoteRef):
             continue
         last = visit.loc[-1] if visit.loc else None

@@ -18,7 +18,7 @@ import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -101,9 +101,9 @@ class SecretStore(Strict):
 Loc = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Visit:
-    """One value of a typed profile: where it is, what it is, and its context."""
+class Visit(NamedTuple):
+    """One value of a typed profile: where it is, what it is, and its context (a NamedTuple:
+    a large profile has a million of them)."""
 
     loc: Loc
     """Path with the profile's (camelCase) keys and list indexes, for `Locator.diagnostic`."""
@@ -125,6 +125,22 @@ def walk(model: BaseModel, loc: Loc = (), namespace: str | None = None) -> Itera
             namespace = ns
     for name, key, markers in plan.fields:
         yield from _walk_value(getattr(model, name), (*loc, key), namespace, markers, model)
+
+
+def visits(model: BaseModel) -> tuple[Visit, ...]:
+    """`walk(model)`, kept for the last two models: the checks and the components walk the same
+    profile several times."""
+    for kept, found in _VISITS:
+        if kept is model:
+            return found
+    found = tuple(walk(model))
+    _VISITS.insert(0, (model, found))
+    del _VISITS[_VISITS_KEPT:]
+    return found
+
+
+_VISITS: list[tuple[BaseModel, tuple[Visit, ...]]] = []
+_VISITS_KEPT = 2  # a large profile has a million values: keep few
 
 
 @dataclass(frozen=True)
@@ -177,5 +193,5 @@ class FoundSecretRef:
 
 def secret_refs(model: BaseModel) -> list[FoundSecretRef]:
     """Every `SecretRef` anywhere in the profile, in document order."""
-    return [FoundSecretRef(v.loc, v.value, v.namespace) for v in walk(model)
+    return [FoundSecretRef(v.loc, v.value, v.namespace) for v in visits(model)
             if isinstance(v.value, SecretRef)]
