@@ -251,3 +251,24 @@ def test_any_change_under_output_builds_again(rendered: Path, cli: Callable[...,
     warned = cli(*args)
     assert warned.exit_code == 1
     assert "overlays/dev: Warning:" in warned.stdout and "commonLabels" in warned.stdout
+
+
+def test_no_cache_builds_and_parses_everything_again(
+        rendered: Path, cli: Callable[..., Result], shared: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("check", "--all", "--kubeconform", "none", "--format", "json",
+            "--schema-location", str(shared / "schemas" / "crds"))
+    first = cli(*args)
+    assert first.exit_code == 0, first.output
+    built: list[Path] = []
+    build = kustomize.build
+
+    def counting(folder: Path, command: list[str]) -> Build:
+        built.append(folder)
+        return build(folder, command)
+
+    monkeypatch.setattr(kustomize, "build", counting)
+    again = cli(*args, "--no-cache")
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout
+    assert len(built) == 7  # base, three overlays, three argocd folders: nothing reused

@@ -213,6 +213,9 @@ def check(
     fmt: Annotated[str | None, typer.Option(
         "--format", help="text, json, junit or github (default: github inside GitHub Actions, "
         "else text).")] = None,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Reuse the kustomize builds and parsed documents kept from "
+        "the last check while nothing under --out has changed.")] = True,
 ) -> None:
     """Build each rendered overlay with kustomize and validate every object against the
     Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included."""
@@ -223,7 +226,7 @@ def check(
 
     fmt = _choice(fmt or default_format(), FORMATS, "--format")
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
-    options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform, policy)
+    options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform, policy, cache)
     report = _run(_with_progress("checking", lambda step: checking.check(
         refs or [], all_profiles, settings, options, step)), fmt)
     typer.echo(format_report(report, fmt), nl=False)
