@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -62,6 +60,9 @@ def _run(action: Callable[[], T], fmt: str | None = None) -> T:
         typer.echo("aiplat-gen: interrupted", err=True)
         raise typer.Exit(130) from None
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 4
+        import tempfile  # here, not at the top: every run would pay for it
+        import traceback
+
         with tempfile.NamedTemporaryFile("w", prefix="aiplat-gen-", suffix=".log",
                                          delete=False) as log:
             traceback.print_exc(file=log)
