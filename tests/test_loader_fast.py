@@ -95,7 +95,8 @@ def test_a_fleet_profile_takes_the_fast_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "a: 1\na: 2\n", "a: &x 1\nb: *x\n", "a: !!int 1\n", "a: !local 1\n", "a:\n  <<: {b: 1}\n",
+    "a: 1\na: 2\n", "a: &x 1\nb: *x\n", "a: !!int 1\n", "a: !local 1\n", "a: !!str\n",
+    "a: !!str x\n", "a: !!map {b: 1}\n", "a: !!seq [b]\n", "a:\n  <<: {b: 1}\n",
     "a: 2026-01-01\n", "%YAML 1.1\n---\na: on\n", "a: 1\u2028b: 2\n", "a: 1\rb: 2\n",
     "? [a]\n: 1\n", "1: a\n", "a: " + "9" * 5000 + "\n", "a: " + "[" * 70 + "]" * 70 + "\n",
     'a: "\\ud800"\n', "a: 9223372036854775808\n", "- a\n", "a\n", "a: 1\n---\nb: 2\n",
@@ -120,6 +121,8 @@ def _render(value: Any, indent: int, flow: bool) -> str:
 
 
 def _quoted(word: str, style: int) -> str:
+    if style >= 3:  # an explicit tag, core or non-specific, on any of the styles
+        return ("!!str ", "! ", "!!int ")[style - 3] + _quoted(word, style % 3)
     if style == 1:
         return "'" + word.replace("'", "''") + "'"
     if style == 2:
@@ -127,7 +130,7 @@ def _quoted(word: str, style: int) -> str:
     return word
 
 
-SCALAR = st.builds(_quoted, WORDS, st.integers(0, 2))
+SCALAR = st.builds(_quoted, WORDS, st.integers(0, 5))
 KEY = st.builds(_quoted, st.sampled_from(["a", "b", "name", "on", "1", "~", "<<", "x y", "é"]),
                 st.integers(0, 2))
 TREE = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=3)

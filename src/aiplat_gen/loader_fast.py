@@ -26,10 +26,13 @@ from ruamel.yaml.resolver import VersionedResolver
 from aiplat_gen.errors import Position
 from aiplat_gen.loader import MAX_DEPTH, MAX_INTEGER, MAX_NODES, Node, Scalar
 
+# The tags given to untagged nodes: anything with an explicit tag (even `!!str`, which ruamel
+# keeps as a tagged value) goes to the ruamel path.
 _PLAIN = "!aiplat-gen/plain"  # a plain scalar, resolved below by ruamel
+_QUOTED = "!aiplat-gen/quoted"
+_SEQ = "!aiplat-gen/seq"
+_MAP = "!aiplat-gen/map"
 _STR = "tag:yaml.org,2002:str"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
 _LONGEST_NUMBER = 4000  # digits; longer numbers are refused by the ruamel path's pre-scan
 # YAML 1.1 (libyaml) breaks lines at these, YAML 1.2 (ruamel) does not.
@@ -41,11 +44,12 @@ class _Fallback(Exception):
 
 
 class _Composer(libyaml.CSafeLoader):
-    """libyaml's composer, leaving plain scalars unresolved for ruamel's YAML 1.2 resolver."""
+    """libyaml's composer, marking untagged nodes and leaving plain scalars unresolved for
+    ruamel's YAML 1.2 resolver."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is libyaml.ScalarNode:
-            return _PLAIN if implicit[0] else _STR
+            return _PLAIN if implicit[0] else _QUOTED
         return _SEQ if kind is libyaml.SequenceNode else _MAP
 
 
@@ -144,7 +148,7 @@ class _Walker:
         raise _Fallback  # an explicit tag
 
     def scalar(self, raw: libyaml.ScalarNode) -> Scalar:
-        if raw.tag == _STR:
+        if raw.tag == _QUOTED:
             value: Scalar = raw.value
         elif raw.tag == _PLAIN:
             value = self.meaning.scalar(raw.value)
