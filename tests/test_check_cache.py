@@ -207,13 +207,21 @@ def rendered(workspace: Path, cli: Callable[..., Result], tmp_path: Path,
     return workspace
 
 
-def test_a_second_check_reuses_builds_and_documents_with_the_same_report(
-        rendered: Path, cli: Callable[..., Result], shared: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def checked(rendered: Path, cli: Callable[..., Result],
+            shared: Path) -> tuple[tuple[str, ...], Result]:
+    """The arguments of an in-process JSON check of the rendered tree, and its first run."""
     args = ("check", "--all", "--kubeconform", "none", "--format", "json",
             "--schema-location", str(shared / "schemas" / "crds"))
     first = cli(*args)
     assert first.exit_code == 0, first.output
+    return args, first
+
+
+def test_a_second_check_reuses_builds_and_documents_with_the_same_report(
+        checked: tuple[tuple[str, ...], Result], cli: Callable[..., Result],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    args, first = checked
 
     def no_build(folder: Path, command: list[str]) -> Build:
         raise AssertionError(f"kustomize ran for {folder}")
@@ -254,12 +262,9 @@ def test_any_change_under_output_builds_again(rendered: Path, cli: Callable[...,
 
 
 def test_no_cache_builds_and_parses_everything_again(
-        rendered: Path, cli: Callable[..., Result], shared: Path,
+        checked: tuple[tuple[str, ...], Result], cli: Callable[..., Result],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    args = ("check", "--all", "--kubeconform", "none", "--format", "json",
-            "--schema-location", str(shared / "schemas" / "crds"))
-    first = cli(*args)
-    assert first.exit_code == 0, first.output
+    args, first = checked
     built: list[Path] = []
     build = kustomize.build
 

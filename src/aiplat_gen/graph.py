@@ -119,17 +119,19 @@ class PlatformGraph:
 
     @functools.cached_property
     def _edges_to(self) -> dict[str, list[Edge]]:
-        index: dict[str, list[Edge]] = {}
-        for edge in self.edges:
-            index.setdefault(edge.target, []).append(edge)
-        return index
+        return _edges_by(self.edges, "target")
 
     @functools.cached_property
     def _edges_from(self) -> dict[str, list[Edge]]:
-        index: dict[str, list[Edge]] = {}
-        for edge in self.edges:
-            index.setdefault(edge.source, []).append(edge)
-        return index
+        return _edges_by(self.edges, "source")
+
+
+def _edges_by(edges: tuple[Edge, ...], end: Literal["source", "target"]) -> dict[str, list[Edge]]:
+    """Edges by the node at one end, in their order."""
+    index: dict[str, list[Edge]] = {}
+    for edge in edges:
+        index.setdefault(getattr(edge, end), []).append(edge)
+    return index
 
 
 def model_id(name: str) -> str:
