@@ -16,33 +16,15 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet import installed_env, write_fleet  # noqa: E402
+from fleet import installed_env, timed, write_fleet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
-EXE = Path(sys.executable).with_name("aiplat-gen")
-
-
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak MiB, output) of one `aiplat-gen` process; it must exit 0."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([str(EXE), *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"aiplat-gen {' '.join(args)} exited {code}:\n{out}")
-    return wall, usage.ru_maxrss / 1024, out
 
 
 def forget(cache: Path) -> None:

@@ -9,11 +9,18 @@ other model.
 
 from __future__ import annotations
 
+import compileall
 import copy
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+import aiplat_gen
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACES = 4
@@ -103,11 +110,24 @@ def installed_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     byte-compiles at install time, aiplat-gen's modules load from bytecode. The package is
     compiled once here, and PYTHONDONTWRITEBYTECODE (set in some CI and sandbox shells, which
     makes every run compile every module again) is dropped."""
-    import compileall
-    import os
-
-    import aiplat_gen
-
     compileall.compile_dir(str(Path(aiplat_gen.__file__).parent), quiet=1)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return {**env, **(extra or {})}
+
+
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB, output) of one whole `aiplat-gen` process, the peak memory from
+    the child's rusage (wait4); it must exit 0."""
+
+    exe = Path(sys.executable).with_name("aiplat-gen")
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(exe), *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"aiplat-gen {' '.join(args)} exited {code}:\n{out}")
+    return wall, usage.ru_maxrss / 1024, out

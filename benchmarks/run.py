@@ -13,21 +13,17 @@ as an installed package is (`fleet.installed_env`). Targets (issue 9, 2 cores):
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet import installed_env, write_fleet  # noqa: E402
+from fleet import installed_env, timed, write_fleet  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
-EXE = Path(sys.executable).with_name("aiplat-gen")
 ENV = installed_env()
 
 
@@ -37,23 +33,8 @@ def best(args: list[str], cwd: Path, repeat: int, fresh: Path | None = None
     for _ in range(repeat):
         if fresh is not None:
             shutil.rmtree(fresh, ignore_errors=True)
-        results.append(timed(args, cwd))
+        results.append(timed(args, cwd, ENV))
     return min(results, key=lambda r: r[0])
-
-
-def timed(args: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Like run(), with the peak memory taken from the child's rusage."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([str(EXE), *args], cwd=cwd, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"aiplat-gen {' '.join(args)} exited {proc.returncode}:\n{out}")
-    return wall, usage.ru_maxrss / 1024, out
 
 
 def objects(out: str, pattern: str) -> int:

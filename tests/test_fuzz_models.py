@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from aiplat_gen.model.profile import Profile
-from test_fuzz_support import PROFILE_TEXTS, assert_clean, run
+from test_fuzz_support import PROFILE_TEXTS, assert_clean, run, value_paths
 
 SCHEMA = Profile.model_json_schema(by_alias=True)
 DOCS = {name: YAML(typ="safe", pure=True).load(text) for name, text in PROFILE_TEXTS.items()}
@@ -126,17 +126,6 @@ def _object(draw: st.DrawFn, schema: dict[str, Any], depth: int) -> dict[str, An
     return result
 
 
-def _paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
 @st.composite
 def schema_mutation(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     """A profile (the root `base`, or `prod` over it) with one to three values replaced by
@@ -144,7 +133,7 @@ def schema_mutation(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     name = draw(st.sampled_from(["base", "prod"]))
     doc = json.loads(json.dumps(DOCS[name]))
     for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(doc) if p[0] == "spec" and subschema(p) is not None]
+        paths = [p for p in value_paths(doc) if p[0] == "spec" and subschema(p) is not None]
         path = draw(st.sampled_from(paths))
         parent = doc
         for part in path[:-1]:

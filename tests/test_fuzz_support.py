@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from typer.testing import CliRunner, Result
 
@@ -87,6 +88,21 @@ def assert_clean(result: Result, cwd: Path, out: Path | None = None) -> None:
         assert int(match["column"]) >= 1, line
     if out is not None and result.exit_code != 0:
         assert not out.exists(), f"a failed render left {out}\n{shown}"
+
+
+def value_paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The path of every value below a plain tree (mapping keys and list indexes), depth first."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(node, dict):
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return found
+    for key, value in items:
+        found.append((*prefix, key))
+        found += value_paths(value, (*prefix, key))
+    return found
 
 
 def write_profile(folder: Path, name: str, data: str | bytes) -> Path:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from aiplat_gen.cli import app
 from conftest import REPO
+from test_fuzz_support import value_paths
 
 PROFILES = {p.stem: yaml.safe_load(p.read_text()) for p in (REPO / "profiles").glob("*.yaml")}
 
@@ -30,23 +31,12 @@ values = st.recursive(scalars, lambda inner: st.one_of(
     max_leaves=12)
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[str, Any]:
     name = draw(st.sampled_from(sorted(PROFILES)))
     doc = copy.deepcopy(PROFILES[name])
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        paths = [p for p in _paths(doc) if p]
+        paths = value_paths(doc)
         if not paths:
             break
         path = draw(st.sampled_from(paths))
