@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from aiplat_gen.components.dashboards import queries
+from aiplat_gen.model.observability import Observability
+from aiplat_gen.model.profile import Profile
 from aiplat_gen.render import FullRender, render_profile
 from aiplat_gen.validate import validate_file
 from conftest import REPO
@@ -29,12 +31,20 @@ def _kind(full: FullRender, kind: str) -> list[dict[str, Any]]:
     return [o.obj for o in full.objects if o.obj["kind"] == kind]
 
 
-@pytest.mark.parametrize("path", OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
-def test_every_model_server_is_scraped_through_its_metrics_port(path: Path) -> None:
-    profile = validate_file(path).profile
-    full = render_profile(profile)
+Observed = tuple[Profile, FullRender, Observability]
+
+
+@pytest.fixture(params=OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
+def observed(request: pytest.FixtureRequest) -> Observed:
+    """A profile with observability, its full render and its observability settings."""
+    profile = validate_file(request.param).profile
     obs = profile.spec.observability
     assert obs is not None
+    return profile, render_profile(profile), obs
+
+
+def test_every_model_server_is_scraped_through_its_metrics_port(observed: Observed) -> None:
+    profile, full, obs = observed
     monitors = {o["metadata"]["name"]: o for k in MONITOR_KINDS for o in _kind(full, k)}
     services = {o["metadata"]["name"]: o for o in _kind(full, "Service")}
     served = [m for m in profile.spec.models if m.engine in ("vllm", "triton")]
@@ -54,12 +64,8 @@ def test_every_model_server_is_scraped_through_its_metrics_port(path: Path) -> N
         assert spec["podTargetLabels"] == ["ai.platform/model"]
 
 
-@pytest.mark.parametrize("path", OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
-def test_alerts_have_severity_summary_description_and_runbook(path: Path) -> None:
-    profile = validate_file(path).profile
-    full = render_profile(profile)
-    obs = profile.spec.observability
-    assert obs is not None
+def test_alerts_have_severity_summary_description_and_runbook(observed: Observed) -> None:
+    profile, full, obs = observed
     (rule,) = _kind(full, "PrometheusRule")
     assert rule["metadata"]["namespace"] == obs.namespace
     assert obs.prometheus.rule_labels.items() <= rule["metadata"]["labels"].items()
@@ -87,12 +93,8 @@ def test_gpu_alerts_are_left_out_on_mig_slices() -> None:
     assert any("DCGM" in r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
 
 
-@pytest.mark.parametrize("path", OBSERVED, ids=[str(p.relative_to(REPO)) for p in OBSERVED])
-def test_dashboard_is_valid_json_generated_from_the_profile(path: Path) -> None:
-    profile = validate_file(path).profile
-    full = render_profile(profile)
-    obs = profile.spec.observability
-    assert obs is not None
+def test_dashboard_is_valid_json_generated_from_the_profile(observed: Observed) -> None:
+    profile, full, obs = observed
     (config_map,) = _kind(full, "ConfigMap")
     assert config_map["metadata"]["labels"][obs.grafana.sidecar_label] == \
         obs.grafana.sidecar_label_value
