@@ -21,6 +21,9 @@ fi
 .venv-checkov/bin/python -m pip install --quiet -r requirements/checkov.txt
 
 bash scripts/install-tools.sh
+# The Kubernetes control plane `simulate` runs (etcd, kube-apiserver, controllers, scheduler),
+# built from pinned Go modules: about 15 minutes cold, seconds once the Go build cache is warm.
+bash scripts/install-controlplane.sh
 
 export AIPLAT_TOOLS="${repo_root}/.tools"
 export PATH="${AIPLAT_TOOLS}/bin:${PATH}"

@@ -235,6 +235,40 @@ def check(
 
 
 @app.command()
+def simulate(
+    refs: RefsArg = None,
+    all_profiles: AllOpt = False,
+    out: Annotated[Path, typer.Option("--out", help="The rendered output folder.")] = Path(
+        "output"),
+    profiles_dir: ProfilesOpt = Path("profiles"),
+    crds: Annotated[Path | None, typer.Option(
+        "--crds", envvar="AIPLAT_GEN_CRDS", help="Folder of CustomResourceDefinitions as "
+        "<group>/<plural>.yaml (the CRDs of the charts the tree uses).")] = None,
+    k8s_bin: Annotated[Path | None, typer.Option(
+        "--k8s-bin", help="Folder with etcd, kube-apiserver, kube-controller-manager and "
+        "kube-scheduler (default: $AIPLAT_TOOLS/bin, .tools/bin, PATH).")] = None,
+    keep: Annotated[bool, typer.Option(
+        "--keep", help="Keep the control plane's folder (logs, etcd data).")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Apply each rendered environment to a fresh local control plane (etcd, kube-apiserver,
+    controllers, scheduler; nodes made from the profile's pools): every object accepted, every
+    pod admitted and bound at min and max replicas, the scheduler in agreement with `plan`.
+    Exit 1 on a refusal or an unscheduled pod."""
+    from aiplat_gen import app as core
+    from aiplat_gen import simulate as sim
+    from aiplat_gen.simulate.report import FORMATS, format_report
+
+    fmt = _choice(fmt, FORMATS, "--format")
+    settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
+    options = sim.SimulateOptions(out, crds, k8s_bin, keep)
+    report = _run(_with_progress("simulating", lambda step: sim.simulate(
+        refs or [], all_profiles, settings, options, step)))
+    typer.echo(format_report(report, fmt), nl=False)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.INVALID)
+
+
+@app.command()
 def images(
     refs: RefsArg = None,
     all_profiles: AllOpt = False,

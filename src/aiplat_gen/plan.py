@@ -257,6 +257,30 @@ def _unplaced_warning(pool: NodePool, device: Device, at: str, left: list[_Repli
             f"{pool.memory} each; {free} {device.resource} left free) has room for it")
 
 
+def _pack_pool(profile: Profile, pool: NodePool, device: Device, at: str
+               ) -> tuple[list[_Replica], list[_Node], list[_Replica]]:
+    """(replicas of the pool's models at min or max, nodes used, replicas that fit none)."""
+    index = 0 if at == "min" else 1
+    replicas = [r for m in profile.spec.models if m.node_pool == pool.name
+                for r in _replicas(m, replica_bounds(m)[index])]
+    nodes, left = pack(replicas, pool, device.per_node)
+    return replicas, nodes, left
+
+
+def unplaced(profile: Profile) -> dict[tuple[str, str], int]:
+    """Per (GPU pool, `min` or `max`): how many model replicas no node has room for, as the
+    plan packs them (what `simulate` holds the scheduler to)."""
+    strategy = profile.spec.gpu_operator.mig_strategy
+    result: dict[tuple[str, str], int] = {}
+    for pool in profile.spec.node_pools:
+        device = device_for(pool, strategy)
+        if device is None or pool.gpu is None:
+            continue
+        for at in ("min", "max"):
+            result[(pool.name, at)] = len(_pack_pool(profile, pool, device, at)[2])
+    return result
+
+
 def build_plan(profile: Profile) -> Plan:
     """The plan of a validated profile (see the module documentation)."""
     spec = profile.spec
@@ -282,9 +306,8 @@ def build_plan(profile: Profile) -> Plan:
         mine = [m for m in spec.models if m.node_pool == pool.name]
         needed: dict[str, int] = {}
         same = all(replica_bounds(m)[0] == replica_bounds(m)[1] for m in mine)
-        for at, index in (("min", 0), ("max", 1)):
-            replicas = [r for m in mine for r in _replicas(m, replica_bounds(m)[index])]
-            nodes, left = pack(replicas, pool, device.per_node)
+        for at in ("min", "max"):
+            replicas, nodes, left = _pack_pool(profile, pool, device, at)
             needed[at] = len(nodes)
             if left and not (same and at == "max"):  # equal bounds: one warning says it all
                 warnings.append(_unplaced_warning(pool, device, "min and max" if same else at,

@@ -30,6 +30,7 @@ from aiplat_gen.checking.sources import DocumentParser, Key, Location, SourceInd
 from aiplat_gen.errors import UsageError
 from aiplat_gen.kube import kustomize
 from aiplat_gen.kube.build_cache import BuildCache
+from aiplat_gen.kube.cache import cache_dir
 from aiplat_gen.kube.kubeconform import ToolError, find_tool, run_kubeconform
 from aiplat_gen.kube.locations import crd_location
 from aiplat_gen.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
@@ -43,15 +44,6 @@ PARSED_STORE = "check-documents.json.z"
 """The file of the cache folder that keeps the last run's parsed documents."""
 _KUBECONFORM_PREFIX = re.compile(r"^problem validating schema\. Check JSON formatting: "
                                  r"jsonschema validation failed with '[^']*' - ")
-
-
-def cache_dir() -> Path:
-    """aiplat-gen's cache folder: `$AIPLAT_GEN_CACHE`, else `$XDG_CACHE_HOME/aiplat-gen`, else
-    `~/.cache/aiplat-gen`. Kubernetes schemas go to its `schemas/` folder."""
-    if explicit := os.environ.get("AIPLAT_GEN_CACHE"):
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aiplat-gen"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from aiplat_gen.components.argocd_charts import (
 )
 from aiplat_gen.components.base import RenderContext, labels
 from aiplat_gen.model.gitops import IN_CLUSTER, GitOps
+from aiplat_gen.model.profile import Profile
 
 if TYPE_CHECKING:
     from aiplat_gen.render import FullRender
@@ -188,6 +189,15 @@ def _chart_application(ctx: RenderContext, gitops: GitOps, names: _Names, chart:
         ctx, gitops, name=names.chart(chart), project=names.system, wave=chart.wave,
         sources=sources, destination=_cluster(gitops, chart.namespace), options=options,
         namespace_labels=_namespace_labels(chain[-1][1], chart))
+
+
+def chart_namespaces(profile: Profile, full: FullRender) -> list[dict[str, Any]]:
+    """The Namespaces the operator charts a profile needs run in, with the labels their
+    Applications give them: what the cluster must have when the profile does not deploy with
+    ArgoCD (the user installs the charts), for `simulate`."""
+    return [{"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": chart.namespace, "labels": _namespace_labels(full, chart)}}
+            for chart in charts_for(profile, full)]
 
 
 def _namespace_labels(full: FullRender, chart: Chart) -> dict[str, str]:

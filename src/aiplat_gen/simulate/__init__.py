@@ -1,0 +1,363 @@
+"""`aiplat-gen simulate`: the rendered tree on a real Kubernetes control plane.
+
+For each selected profile, on a fresh control plane (`aiplat_gen.kube.controlplane`): install the
+CRDs the environment's objects need, create what the cluster provides (`simulate.cluster`),
+apply the folder ArgoCD deploys (`base/` or `overlays/<env>/`, built with kustomize) and the
+environment's `argocd/<env>/` with server-side apply in ArgoCD's order, then read every workload
+at its minimum and maximum replicas (`simulate.run`). The verdict:
+
+- every object accepted (a refusal is reported in the API server's words, at the output file
+  that defines the object and, where the tool knows it, the profile entry that produced it);
+- every pod of every Deployment and StatefulSet created (no `FailedCreate`) and bound to a node
+  at the minimum replicas;
+- at the maximum, the scheduler agrees with `aiplat-gen plan`: a pod it cannot place is one the
+  plan already reported, and where the plan says the maximum fits, every pod is placed.
+
+Objects whose pods a controller the simulation does not run would make (a KServe
+InferenceService, a CloudNativePG Cluster) are accepted but make no pods; the report lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiplat_gen import yamlio
+from aiplat_gen.app import Settings, select, validate_many
+from aiplat_gen.errors import AiplatError, Position, UsageError
+from aiplat_gen.kube import kustomize
+from aiplat_gen.kube.cache import cache_dir
+from aiplat_gen.kube.controlplane import control_plane, crd_snapshot
+from aiplat_gen.loader import display_path, to_plain
+from aiplat_gen.memory import device_for
+from aiplat_gen.plan import unplaced
+from aiplat_gen.scheduling import POOL_LABEL
+from aiplat_gen.simulate import cluster, run
+from aiplat_gen.validate import ValidatedProfile
+
+MODEL_LABEL = "ai.platform/model"
+# Kinds whose pods a controller makes that the simulation does not run.
+OPERATOR_OWNED = {("serving.kserve.io", "InferenceService"): "KServe",
+                  ("postgresql.cnpg.io", "Cluster"): "CloudNativePG"}
+
+
+@dataclass(frozen=True)
+class SimulateOptions:
+    """Where the rendered tree, the CRDs and the control-plane binaries are."""
+
+    out_dir: Path = Path("output")
+    crds_dir: Path | None = None
+    k8s_bin: Path | None = None
+    keep: bool = False
+    """Keep the control plane's folder (logs, etcd data) for a post-mortem."""
+
+
+@dataclass(frozen=True)
+class LocatedRefusal:
+    """A refused object, where the output defines it and the profile entry behind it."""
+
+    refusal: run.Refusal
+    file: str
+    profile_position: Position | None
+    profile_path: str
+
+
+@dataclass(frozen=True)
+class PoolUse:
+    """GPUs the bound pods of one pool request at min and max, of what its nodes offer."""
+
+    pool: str
+    resource: str
+    offered: int
+    at_min: int
+    at_max: int
+
+
+@dataclass
+class EnvironmentResult:
+    """The simulation of one profile."""
+
+    profile: str
+    objects: int = 0
+    accepted: int = 0
+    refusals: list[LocatedRefusal] = field(default_factory=list)
+    snapshots: dict[str, run.Snapshot] = field(default_factory=dict)
+    pools: list[PoolUse] = field(default_factory=list)
+    not_simulated: list[str] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+    """Where the scheduler and `plan` disagree, or a pod was not created or bound at min."""
+    expected_unplaced: list[str] = field(default_factory=list)
+    """Pods the scheduler could not place at max that `plan` had already reported."""
+
+    @property
+    def ok(self) -> bool:
+        """Every object accepted, every pod bound at min, scheduler and plan agree at max."""
+        return not self.refusals and not self.disagreements
+
+
+@dataclass
+class SimulationReport:
+    """Every simulated environment."""
+
+    environments: list[EnvironmentResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every environment passed."""
+        return all(e.ok for e in self.environments)
+
+
+def simulate(refs: list[str], all_profiles: bool, settings: Settings,
+             options: SimulateOptions, step: Callable[[str], None] | None = None,
+             ) -> SimulationReport:
+    """Simulate each selected profile's rendered tree on its own fresh control plane."""
+    profiles = validate_many(select(refs, all_profiles, settings))
+    command = kustomize.kustomize_command()
+    built = [(vp, *_objects(vp, options.out_dir, command)) for vp in profiles]
+    files = crd_files(options.crds_dir)
+    if step is not None and files:
+        step(f"installing {len(files)} CRDs")
+    snapshot = crd_snapshot(files, cache_dir() / "controlplane", options.k8s_bin) if files else None
+    report = SimulationReport()
+    for vp, objects, argocd in built:
+        if step is not None:
+            step(f"simulating {vp.name} ({len(objects) + len(argocd)} objects)")
+        report.environments.append(simulate_environment(vp, objects, argocd, options, snapshot))
+    return report
+
+
+def _objects(vp: ValidatedProfile, out: Path, command: list[str]
+             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The objects of the folder ArgoCD deploys, and of `argocd/<env>/` when it deploys."""
+    chain = vp.source.chain
+    tree = "base" if len(chain) == 1 else f"overlays/{vp.name}"
+    folders = [tree]
+    gitops = vp.profile.spec.gitops
+    if gitops is not None and gitops.deploy:
+        folders.append(f"argocd/{vp.name}")
+    built: list[list[dict[str, Any]]] = []
+    for folder in folders:
+        path = out / folder
+        if not (path / "kustomization.yaml").is_file():
+            raise UsageError(f"{display_path(path)} has no kustomization.yaml: run "
+                             f"`aiplat-gen render {vp.name}` first")
+        result = kustomize.build(path, command)
+        if not result.ok:
+            raise AiplatError(f"kustomize build {display_path(path)} failed: "
+                              + "; ".join(result.problems))
+        built.append([d for d in yamlio.load_all(result.text) if isinstance(d, dict)])
+    return built[0], (built[1] if len(built) > 1 else [])
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+def crd_files(crds_dir: Path | None) -> list[Path]:
+    """Every `<group>/<plural>.yaml` of the CRD folder, in order."""
+    if crds_dir is None:
+        return []
+    if not crds_dir.is_dir():
+        raise UsageError(f"--crds {crds_dir}: not a folder")
+    return sorted(crds_dir.glob("*/*.yaml"))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a profile declares the cluster provides (`spec.clusterProvides`)."""
+
+    storage_classes: tuple[str, ...] = ()
+    secret_stores: tuple[str, ...] = ()
+    node_classes: tuple[str, ...] = ()
+    tls_secrets: tuple[str, ...] = ()
+
+
+def declared(vp: ValidatedProfile) -> Declared:
+    """The profile's `spec.clusterProvides`."""
+    provides = vp.profile.spec.cluster_provides
+    return Declared(tuple(provides.storage_classes), tuple(provides.secret_stores),
+                    tuple(provides.node_classes), tuple(provides.tls_secrets))
+
+
+def _provided(vp: ValidatedProfile, given: Declared) -> list[dict[str, Any]]:
+    """The declared cluster-scoped things as objects: storage classes, a ClusterSecretStore,
+    node classes."""
+    store = vp.profile.spec.security.secret_store
+    objects = [cluster.storage_class(name) for name in given.storage_classes]
+    if store is not None and store.kind == "ClusterSecretStore":
+        objects += [cluster.secret_store(store.kind, name, store.provider, None)
+                    for name in given.secret_stores]
+    return objects + [cluster.node_class(name) for name in given.node_classes]
+
+
+def _provided_in_namespaces(vp: ValidatedProfile, given: Declared,
+                            objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The declared namespaced things: the gateway's TLS Secrets, and a namespaced
+    SecretStore in every namespace that syncs a Secret from it."""
+    spec = vp.profile.spec
+    found = []
+    if spec.gateway is not None:
+        found += [cluster.tls_secret(name, spec.gateway.namespace) for name in given.tls_secrets]
+    store = spec.security.secret_store
+    if store is not None and store.kind == "SecretStore":
+        namespaces = sorted({o["metadata"].get("namespace", "") for o in objects
+                             if o.get("kind") == "ExternalSecret"})
+        found += [cluster.secret_store(store.kind, name, store.provider, ns)
+                  for name in given.secret_stores for ns in namespaces]
+    return found
+
+
+def _operator_namespaces(vp: ValidatedProfile, argocd: list[dict[str, Any]]
+                         ) -> list[dict[str, Any]]:
+    """The namespaces the operator charts run in: those the environment's Applications create
+    (and ArgoCD's own), or, for a profile that does not deploy with ArgoCD (its operators are
+    the user's to install), those of the charts it needs."""
+    gitops = vp.profile.spec.gitops
+    if gitops is not None and gitops.deploy:
+        return [*cluster.operator_namespaces(argocd),
+                {"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": gitops.argocd_namespace}}]
+    from aiplat_gen.components.argocd import chart_namespaces
+    from aiplat_gen.components.base import RenderContext
+    from aiplat_gen.render import render_full
+
+    return chart_namespaces(vp.profile, render_full(RenderContext(vp.profile, None)))
+
+
+def simulate_environment(vp: ValidatedProfile, objects: list[dict[str, Any]],
+                         argocd: list[dict[str, Any]], options: SimulateOptions,
+                         crds: Path | None) -> EnvironmentResult:
+    """Simulate one environment's objects (and its ArgoCD objects) on a fresh control plane
+    started from `crds` (an etcd snapshot with the CRDs installed: `crd_snapshot`). A kind
+    with no CRD there is refused by the API server like any other mistake."""
+    result = EnvironmentResult(vp.name, objects=len(objects) + len(argocd))
+    locate = _Locator(vp, options.out_dir)
+    with control_plane(options.k8s_bin, keep=options.keep, etcd_data=crds) as plane:
+        client = plane.client
+        usable = objects + argocd
+        given = declared(vp)
+        provided = _provided(vp, given)
+        nodes = cluster.nodes(vp.profile)
+        run.add_nodes(client, nodes)
+        for obj in provided:
+            client.apply(obj)
+        namespaces = _operator_namespaces(vp, argocd)
+        for ns in namespaces:
+            client.apply(ns)
+        all_namespaces = sorted({ns["metadata"]["name"] for ns in namespaces}
+                                | {o["metadata"]["name"] for o in usable
+                                   if o.get("kind") == "Namespace"})
+
+        def before_workloads() -> None:
+            for obj in _provided_in_namespaces(vp, given, usable):
+                client.apply(obj)
+            run.wait_for("namespaces' default ServiceAccounts and quotas",
+                         run.namespaces_ready(client, all_namespaces))
+
+        applied = run.apply_all(client, usable, before_workloads)
+        result.accepted = applied.accepted
+        result.refusals += [locate.refusal(obj, r) for obj, r in applied.refusals]
+        result.not_simulated = sorted(
+            f"{o['kind']} {o['metadata'].get('namespace', '')}/{o['metadata']['name']} "
+            f"(pods made by {OPERATOR_OWNED[(_group(o['apiVersion']), o['kind'])]})"
+            for o in usable if (_group(o["apiVersion"]), o["kind"]) in OPERATOR_OWNED)
+        targets = run.scalings(usable)
+        kubelets = run.Kubelets(client, set(given.storage_classes))
+        pools = {node["metadata"]["name"]: node["metadata"]["labels"][POOL_LABEL]
+                 for node, _ in nodes}
+        for at in ("min", "max"):
+            run.scale(client, targets, at)
+            run.settle(client, kubelets)
+            result.snapshots[at] = run.read_state(client, at, pools)
+    _compare(vp, usable, result)
+    return result
+
+
+def _compare(vp: ValidatedProfile, objects: list[dict[str, Any]],
+             result: EnvironmentResult) -> None:
+    """Pool use, and where the simulation and `plan` disagree."""
+    strategy = vp.profile.spec.gpu_operator.mig_strategy
+    for pool in vp.profile.spec.node_pools:
+        device = device_for(pool, strategy)
+        if device is None:
+            continue
+        used = {at: sum(n for s in snap.workloads for p, r, n in s.pool_gpus
+                        if p == pool.name and r == device.resource)
+                for at, snap in result.snapshots.items()}
+        result.pools.append(PoolUse(pool.name, device.resource, device.per_node * pool.nodes,
+                                    used.get("min", 0), used.get("max", 0)))
+    pool_of = _workload_pools(objects)
+    planned = unplaced(vp.profile)
+    for at, snap in result.snapshots.items():
+        short: dict[str, int] = {}
+        for state in snap.workloads:
+            if state.ok:
+                continue
+            what = (f"at {at}: {state.kind} {state.namespace}/{state.name}: "
+                    f"{state.bound} of {state.wanted} pod(s) bound ({state.created} created)")
+            detail = "; ".join(state.problems)
+            selected = pool_of.get((state.kind, state.namespace, state.name), "")
+            missing = state.wanted - state.bound
+            if at == "max" and planned.get((selected, "max"), 0) > 0:
+                short[selected] = short.get(selected, 0) + missing
+                result.expected_unplaced.append(f"{what}: {detail}" if detail else what)
+            else:
+                result.disagreements.append(
+                    f"{what}: {detail}" if detail else what)
+        for selected, missing in short.items():
+            if missing > planned[(selected, "max")]:
+                result.disagreements.append(
+                    f"at max: {missing} pod(s) on pool {selected} could not be placed but "
+                    f"`aiplat-gen plan` reports only {planned[(selected, 'max')]}")
+        for claim in snap.unbound_claims:
+            result.disagreements.append(f"at {at}: claim {claim} is not bound")
+
+
+def _workload_pools(objects: list[dict[str, Any]]) -> dict[tuple[str, str, str], str]:
+    """The node pool each Deployment and StatefulSet selects."""
+    found = {}
+    for obj in objects:
+        if obj.get("kind") in run.WORKLOAD_KINDS:
+            selector = (obj.get("spec", {}).get("template", {}).get("spec", {})
+                        .get("nodeSelector") or {})
+            found[(obj["kind"], obj["metadata"].get("namespace", ""),
+                   obj["metadata"]["name"])] = selector.get(POOL_LABEL, "")
+    return found
+
+
+class _Locator:
+    """Where an object comes from: the output file, and the profile entry (a model by its
+    `ai.platform/model` label, a namespace's own objects by namespace)."""
+
+    def __init__(self, vp: ValidatedProfile, out: Path) -> None:
+        from aiplat_gen.checking.sources import SourceIndex, key
+
+        chain = vp.source.chain
+        sources = [f"overlays/{name}/resources" for name in reversed(chain[1:])] + ["base"]
+        if vp.profile.spec.gitops is not None and vp.profile.spec.gitops.deploy:
+            sources.append(f"argocd/{vp.name}")
+        self._index = SourceIndex(out).lookup(sources)
+        self._key = key
+        _, self._positions = to_plain(vp.source.tree)
+        spec = vp.profile.spec
+        self._models = {m.name: i for i, m in enumerate(spec.models)}
+        self._namespaces = {n.name: i for i, n in enumerate(spec.namespaces)}
+
+    def refusal(self, obj: dict[str, Any], refusal: run.Refusal) -> LocatedRefusal:
+        file, line = self._index.get(self._key(obj), ("", 0))
+        meta = obj.get("metadata", {})
+        loc: tuple[str | int, ...] | None = None
+        model = (meta.get("labels") or {}).get(MODEL_LABEL)
+        if model in self._models:
+            loc = ("spec", "models", self._models[model])
+        else:
+            namespace = meta["name"] if obj.get("kind") == "Namespace" else meta.get("namespace")
+            if namespace in self._namespaces:
+                loc = ("spec", "namespaces", self._namespaces[namespace])
+        position = self._positions.get(loc) if loc is not None else None
+        path = ""
+        if loc is not None:
+            path = f"spec.{loc[1]}[{loc[2]}]"
+        return LocatedRefusal(refusal, f"{file}:{line}" if file else "", position, path)
