@@ -217,16 +217,33 @@ def check(
     cache: Annotated[bool, typer.Option(
         "--cache/--no-cache", help="Reuse the kustomize builds and parsed documents kept from "
         "the last check while nothing under --out has changed.")] = True,
+    cluster: Annotated[bool, typer.Option(
+        "--cluster", help="Instead: a server-side dry run of every rendered object against "
+        "the cluster of your kubeconfig ($KUBECONFIG or ~/.kube/config).")] = False,
+    context: Annotated[str | None, typer.Option(
+        "--context", help="With --cluster: the kubeconfig context (default: current).")
+    ] = None,
 ) -> None:
     """Build each rendered overlay with kustomize and validate every object against the
-    Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included."""
+    Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included. With
+    --cluster, dry-run every object on your cluster instead (exit 1 on a refusal)."""
     from aiplat_gen import app as core
     from aiplat_gen import checking
     from aiplat_gen.checking.report import FORMATS, format_report
     from aiplat_gen.report import default_format
 
-    fmt = _choice(fmt or default_format(), FORMATS, "--format")
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
+    if cluster:
+        from aiplat_gen.checking.cluster import check_cluster, format_cluster_report
+
+        found = _run(_with_progress("dry run", lambda step: check_cluster(
+            refs or [], all_profiles, settings, out, context, step)))
+        typer.echo(format_cluster_report(found), nl=False)
+        raise typer.Exit(ExitCode.OK if found.ok else ExitCode.INVALID)
+    if context is not None:
+        typer.echo("aiplat-gen: --context goes with --cluster", err=True)
+        raise typer.Exit(ExitCode.USAGE)
+    fmt = _choice(fmt or default_format(), FORMATS, "--format")
     options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform, policy, cache)
     report = _run(_with_progress("checking", lambda step: checking.check(
         refs or [], all_profiles, settings, options, step)), fmt)

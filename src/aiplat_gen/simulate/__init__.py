@@ -24,20 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiplat_gen import yamlio
 from aiplat_gen.app import Settings, select, validate_many
-from aiplat_gen.errors import AiplatError, Position, UsageError
+from aiplat_gen.errors import UsageError
 from aiplat_gen.kube import kustomize
 from aiplat_gen.kube.cache import cache_dir
 from aiplat_gen.kube.controlplane import control_plane, crd_snapshot
-from aiplat_gen.loader import display_path, to_plain
 from aiplat_gen.memory import device_for
 from aiplat_gen.plan import unplaced
 from aiplat_gen.scheduling import POOL_LABEL
 from aiplat_gen.simulate import cluster, run
+from aiplat_gen.simulate.objects import LocatedRefusal, environment_objects, locator
 from aiplat_gen.validate import ValidatedProfile
 
-MODEL_LABEL = "ai.platform/model"
 # Kinds whose pods a controller makes that the simulation does not run.
 OPERATOR_OWNED = {("serving.kserve.io", "InferenceService"): "KServe",
                   ("postgresql.cnpg.io", "Cluster"): "CloudNativePG"}
@@ -52,16 +50,6 @@ class SimulateOptions:
     k8s_bin: Path | None = None
     keep: bool = False
     """Keep the control plane's folder (logs, etcd data) for a post-mortem."""
-
-
-@dataclass(frozen=True)
-class LocatedRefusal:
-    """A refused object, where the output defines it and the profile entry behind it."""
-
-    refusal: run.Refusal
-    file: str
-    profile_position: Position | None
-    profile_path: str
 
 
 @dataclass(frozen=True)
@@ -115,7 +103,7 @@ def simulate(refs: list[str], all_profiles: bool, settings: Settings,
     """Simulate each selected profile's rendered tree on its own fresh control plane."""
     profiles = validate_many(select(refs, all_profiles, settings))
     command = kustomize.kustomize_command()
-    built = [(vp, *_objects(vp, options.out_dir, command)) for vp in profiles]
+    built = [(vp, *environment_objects(vp, options.out_dir, command)) for vp in profiles]
     files = crd_files(options.crds_dir)
     if step is not None and files:
         step(f"installing {len(files)} CRDs")
@@ -126,29 +114,6 @@ def simulate(refs: list[str], all_profiles: bool, settings: Settings,
             step(f"simulating {vp.name} ({len(objects) + len(argocd)} objects)")
         report.environments.append(simulate_environment(vp, objects, argocd, options, snapshot))
     return report
-
-
-def _objects(vp: ValidatedProfile, out: Path, command: list[str]
-             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The objects of the folder ArgoCD deploys, and of `argocd/<env>/` when it deploys."""
-    chain = vp.source.chain
-    tree = "base" if len(chain) == 1 else f"overlays/{vp.name}"
-    folders = [tree]
-    gitops = vp.profile.spec.gitops
-    if gitops is not None and gitops.deploy:
-        folders.append(f"argocd/{vp.name}")
-    built: list[list[dict[str, Any]]] = []
-    for folder in folders:
-        path = out / folder
-        if not (path / "kustomization.yaml").is_file():
-            raise UsageError(f"{display_path(path)} has no kustomization.yaml: run "
-                             f"`aiplat-gen render {vp.name}` first")
-        result = kustomize.build(path, command)
-        if not result.ok:
-            raise AiplatError(f"kustomize build {display_path(path)} failed: "
-                              + "; ".join(result.problems))
-        built.append([d for d in yamlio.load_all(result.text) if isinstance(d, dict)])
-    return built[0], (built[1] if len(built) > 1 else [])
 
 
 def _group(api_version: str) -> str:
@@ -233,7 +198,7 @@ def simulate_environment(vp: ValidatedProfile, objects: list[dict[str, Any]],
     started from `crds` (an etcd snapshot with the CRDs installed: `crd_snapshot`). A kind
     with no CRD there is refused by the API server like any other mistake."""
     result = EnvironmentResult(vp.name, objects=len(objects) + len(argocd))
-    locate = _Locator(vp, options.out_dir)
+    locate = locator(vp, options.out_dir)
     with control_plane(options.k8s_bin, keep=options.keep, etcd_data=crds) as plane:
         client = plane.client
         usable = objects + argocd
@@ -325,39 +290,3 @@ def _workload_pools(objects: list[dict[str, Any]]) -> dict[tuple[str, str, str],
             found[(obj["kind"], obj["metadata"].get("namespace", ""),
                    obj["metadata"]["name"])] = selector.get(POOL_LABEL, "")
     return found
-
-
-class _Locator:
-    """Where an object comes from: the output file, and the profile entry (a model by its
-    `ai.platform/model` label, a namespace's own objects by namespace)."""
-
-    def __init__(self, vp: ValidatedProfile, out: Path) -> None:
-        from aiplat_gen.checking.sources import SourceIndex, key
-
-        chain = vp.source.chain
-        sources = [f"overlays/{name}/resources" for name in reversed(chain[1:])] + ["base"]
-        if vp.profile.spec.gitops is not None and vp.profile.spec.gitops.deploy:
-            sources.append(f"argocd/{vp.name}")
-        self._index = SourceIndex(out).lookup(sources)
-        self._key = key
-        _, self._positions = to_plain(vp.source.tree)
-        spec = vp.profile.spec
-        self._models = {m.name: i for i, m in enumerate(spec.models)}
-        self._namespaces = {n.name: i for i, n in enumerate(spec.namespaces)}
-
-    def refusal(self, obj: dict[str, Any], refusal: run.Refusal) -> LocatedRefusal:
-        file, line = self._index.get(self._key(obj), ("", 0))
-        meta = obj.get("metadata", {})
-        loc: tuple[str | int, ...] | None = None
-        model = (meta.get("labels") or {}).get(MODEL_LABEL)
-        if model in self._models:
-            loc = ("spec", "models", self._models[model])
-        else:
-            namespace = meta["name"] if obj.get("kind") == "Namespace" else meta.get("namespace")
-            if namespace in self._namespaces:
-                loc = ("spec", "namespaces", self._namespaces[namespace])
-        position = self._positions.get(loc) if loc is not None else None
-        path = ""
-        if loc is not None:
-            path = f"spec.{loc[1]}[{loc[2]}]"
-        return LocatedRefusal(refusal, f"{file}:{line}" if file else "", position, path)

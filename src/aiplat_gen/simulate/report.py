@@ -46,13 +46,7 @@ def _text(env: EnvironmentResult) -> str:
         rows += [[f"{p.pool} {p.resource}", f"{p.at_min}/{p.offered}", f"{p.at_max}/{p.offered}"]
                  for p in env.pools]
         out.append(_table(rows))
-    for item in env.refusals:
-        r = item.refusal
-        where = item.file or "?"
-        origin = (f" (from {item.profile_position}: {item.profile_path})"
-                  if item.profile_position is not None else "")
-        ns = f"{r.namespace}/" if r.namespace else ""
-        out.append(f"  refused: {where}: {r.kind} {ns}{r.name}: {r.message}{origin}\n")
+    out += [f"  refused: {item.describe()}\n" for item in env.refusals]
     out += [f"  not scheduled: {d}\n" for d in env.disagreements]
     out += [f"  not placed at max, as `plan` reports: {d}\n" for d in env.expected_unplaced]
     out += [f"  accepted, not simulated: {n}\n" for n in env.not_simulated]
