@@ -1,5 +1,6 @@
-"""Checks that the data stores fit their namespaces: ResourceQuota (CPU, memory, pods,
-PersistentVolumeClaims, storage) and LimitRange maximums.
+"""Checks that the data stores fit their namespaces' ResourceQuota (CPU, memory, pods,
+PersistentVolumeClaims, storage); `checks.limit_ranges` compares their containers with the
+LimitRanges.
 
 The sums count the data stores alone, every container included (the Redis exporter sidecar too,
 from `workload_resources`); other workloads in the same namespace come on top of them.
@@ -91,18 +92,3 @@ def data_quotas(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                     f"more than the quota of {count_limit}",
                                     "raise the quota or lower replicas")
 
-
-def data_limit_ranges(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """No data store container asks for more memory than its namespace's LimitRange allows."""
-    limits = {ns.name: ns.limit_range.max_memory for ns in profile.spec.namespaces
-              if ns.limit_range is not None and ns.limit_range.max_memory is not None}
-    for placed in stores(profile):
-        res = placed.store.resources
-        maximum = limits.get(placed.store.namespace)
-        if placed.pods == 0 or res is None or maximum is None:
-            continue
-        if parse_quantity(res.memory) > parse_quantity(maximum):
-            yield at.diagnostic((*placed.loc, "resources", "memory"),
-                                f"memory {res.memory} is above the LimitRange maximum "
-                                f"{maximum} of namespace {placed.store.namespace!r}",
-                                "the API server would refuse the pods")
