@@ -67,8 +67,8 @@ HOSTILE: dict[str, str | bytes] = {
     "key-2000-characters": _with("nodes: 3", "nodes: 3\n      " + "k" * 2000 + ": 1"),
     "values-expand-101000": HEADER + "\n    a: &a [" + "1, " * 999 + "1]\n    b: ["
     + ", ".join(["*a"] * 101) + "]\n",
-    "anchor-alias-reuse": _with("limitRange:\n        defaultCpu",
-                                "limitRange: &lr\n        defaultCpu").replace(
+    "anchor-alias-reuse": _with("limitRange:\n        defaultMemory",
+                                "limitRange: &lr\n        defaultMemory").replace(
         "    - name: ai-gateway\n      purpose: gateway\n",
         "    - name: ai-gateway\n      purpose: gateway\n      limitRange: *lr\n"),
     "alias-undefined": _with("nodes: 3", "nodes: *nowhere"),

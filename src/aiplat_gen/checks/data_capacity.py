@@ -1,8 +1,9 @@
-"""Checks that the data stores fit their namespaces: ResourceQuota (CPU, memory, pods,
-PersistentVolumeClaims, storage) and LimitRange maximums.
+"""Checks that the data stores fit their namespaces' ResourceQuota (CPU, memory, pods,
+PersistentVolumeClaims, storage); `checks.limit_ranges` compares their containers with the
+LimitRanges.
 
-The sums count the data stores alone, every container included (the Redis exporter sidecar too);
-other workloads in the same namespace come on top of them.
+The sums count the data stores alone, every container included (the Redis exporter sidecar too,
+from `workload_resources`); other workloads in the same namespace come on top of them.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from aiplat_gen.checks.data import PlacedStore, stores
-from aiplat_gen.components.redis import EXPORTER_RESOURCES
+from aiplat_gen.checks.data import stores
 from aiplat_gen.errors import Diagnostic
-from aiplat_gen.model.data import Cache
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.secrets import Loc
 from aiplat_gen.model.types import parse_quantity
 from aiplat_gen.validate import Locator
+from aiplat_gen.workload_resources import workloads
 
 
 @dataclass
@@ -33,30 +33,20 @@ class Usage:
     names: list[str] = field(default_factory=list)
 
 
-def _containers(placed: PlacedStore) -> list[tuple[str, str]]:
-    """(cpu, memory) requests of one pod's containers."""
-    res = placed.store.resources
-    assert res is not None
-    result = [(res.cpu, res.memory)]
-    store = placed.store
-    if isinstance(store, Cache) and store.redis.exporter:
-        result.append((EXPORTER_RESOURCES["requests"]["cpu"],
-                       EXPORTER_RESOURCES["requests"]["memory"]))
-    return result
-
-
 def usage_by_namespace(profile: Profile) -> dict[str, Usage]:
     """Requests, pods, claims and storage of the data stores per namespace."""
     result: dict[str, Usage] = {}
+    pods_of = {w.loc: w for w in workloads(profile)}
     for placed in stores(profile):
-        if placed.pods == 0 or placed.store.resources is None:
+        workload = pods_of.get(placed.loc)
+        if placed.pods == 0 or workload is None:
             continue
         use = result.setdefault(placed.store.namespace, Usage())
         use.names.append(placed.store.name)
         use.pods += placed.pods
-        for cpu, memory in _containers(placed):
-            use.cpu += parse_quantity(cpu) * placed.pods
-            use.memory += parse_quantity(memory) * placed.pods
+        requests = workload.pod_requests()
+        use.cpu += requests.get("cpu", Decimal(0)) * placed.pods
+        use.memory += requests.get("memory", Decimal(0)) * placed.pods
         if placed.store.storage is not None:
             use.claims += placed.pods
             use.storage += parse_quantity(placed.store.storage.size) * placed.pods
@@ -102,18 +92,3 @@ def data_quotas(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                     f"more than the quota of {count_limit}",
                                     "raise the quota or lower replicas")
 
-
-def data_limit_ranges(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """No data store container asks for more memory than its namespace's LimitRange allows."""
-    limits = {ns.name: ns.limit_range.max_memory for ns in profile.spec.namespaces
-              if ns.limit_range is not None and ns.limit_range.max_memory is not None}
-    for placed in stores(profile):
-        res = placed.store.resources
-        maximum = limits.get(placed.store.namespace)
-        if placed.pods == 0 or res is None or maximum is None:
-            continue
-        if parse_quantity(res.memory) > parse_quantity(maximum):
-            yield at.diagnostic((*placed.loc, "resources", "memory"),
-                                f"memory {res.memory} is above the LimitRange maximum "
-                                f"{maximum} of namespace {placed.store.namespace!r}",
-                                "the API server would refuse the pods")

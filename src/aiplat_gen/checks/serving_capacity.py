@@ -1,5 +1,5 @@
 """Capacity checks of the serving layer: tensor parallelism, GPU memory fit, GPU quotas and
-pool capacity, and pod CPU/memory against nodes, limit ranges and quotas. Each message carries
+pool capacity, and pod CPU/memory against nodes and quotas. Each message carries
 the numbers that do not add up."""
 
 from __future__ import annotations
@@ -167,8 +167,9 @@ def _breakdown(items: list[tuple[Model, int]]) -> str:
 
 
 def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """Memory request <= limit; /dev/shm inside the limit; a replica fits a node and the
-    namespace's limit range; replicas fit the namespace's CPU and memory quota."""
+    """Memory request <= limit; /dev/shm inside the limit; a replica fits a node; replicas fit
+    the namespace's CPU and memory quota (`checks.limit_ranges` compares the containers with
+    the namespace's LimitRange)."""
     spec = profile.spec
     namespaces = {n.name: (j, n) for j, n in enumerate(spec.namespaces)}
     cpu_sum: dict[str, Decimal] = defaultdict(Decimal)
@@ -203,11 +204,6 @@ def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         if found is None:
             continue
         _, ns = found
-        if ns.limit_range and ns.limit_range.max_memory and memory > parse_quantity(
-                ns.limit_range.max_memory):
-            yield at.diagnostic((*loc, "memory"), f"{res.memory} exceeds the "
-                                f"{ns.limit_range.max_memory} limitRange.maxMemory of "
-                                f"namespace {ns.name!r}")
         cpu_sum[ns.name] += parse_quantity(res.cpu) * max_replicas(model)
         mem_sum[ns.name] += memory * max_replicas(model)
     for name, (j, ns) in namespaces.items():

@@ -68,12 +68,7 @@ def _namespace(ctx: RenderContext, name: str, level: str,
 
 def quota_hard(quota: Quota) -> dict[str, str]:
     """`spec.hard` of a ResourceQuota; extended resources appear under `requests.` only."""
-    hard: dict[str, str] = {}
-    if quota.cpu is not None:
-        hard["requests.cpu"] = quota.cpu
-    if quota.memory is not None:
-        hard["requests.memory"] = quota.memory
-        hard["limits.memory"] = quota.memory
+    hard = quota.compute()
     if quota.gpus is not None:
         hard["requests.nvidia.com/gpu"] = str(quota.gpus)
     for profile_name, count in sorted(quota.mig_devices.items()):
@@ -88,18 +83,7 @@ def quota_hard(quota: Quota) -> dict[str, str]:
 
 
 def _limit_range(limit: LimitRange) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": "Container"}
-    pairs = (
-        ("default", {"cpu": limit.default_cpu, "memory": limit.default_memory}),
-        ("defaultRequest", {"cpu": limit.default_request_cpu,
-                            "memory": limit.default_request_memory}),
-        ("max", {"memory": limit.max_memory}),
-    )
-    for key, values in pairs:
-        present = {k: v for k, v in values.items() if v is not None}
-        if present:
-            item[key] = present
-    return item
+    return {"type": "Container", **limit.declared()}
 
 
 def _priority_description(default_for: str | None) -> str:

@@ -8,7 +8,8 @@ Every data store pod
 - is `restricted`: non-root with the image's own UID, no privilege escalation, all capabilities
   dropped, seccomp `RuntimeDefault`; no service-account token and no service-link variables
   (a data store talks to no Kubernetes API);
-- requests CPU and memory; the memory limit equals the request;
+- requests CPU and memory; the memory limit equals the request
+  (`workload_resources.data_container`);
 - with more than one replica gets a PodDisruptionBudget allowing one pod down at a time (a
   single-replica store gets none: it would block every node drain).
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiplat_gen.components.base import RenderContext, labels
-from aiplat_gen.model.data import DataResources, DataStore, Storage
+from aiplat_gen.model.data import DataStore, Storage
 from aiplat_gen.model.secrets import SecretRef
 from aiplat_gen.scheduling import cpu_pool, placement, pool_named
 
@@ -70,14 +71,6 @@ def container_security_context(read_only_root: bool = True) -> dict[str, Any]:
     """Container-level `restricted` settings."""
     return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": read_only_root,
             "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
-
-
-def container_resources(res: DataResources) -> dict[str, Any]:
-    """CPU and memory requests; the memory limit equals the request."""
-    limits: dict[str, str] = {"memory": res.memory}
-    if res.cpu_limit is not None:
-        limits["cpu"] = res.cpu_limit
-    return {"requests": {"cpu": res.cpu, "memory": res.memory}, "limits": limits}
 
 
 def volume_claim(name: str, storage: Storage) -> dict[str, Any]:

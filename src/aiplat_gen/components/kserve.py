@@ -44,14 +44,15 @@ from aiplat_gen.components.serving_common import (
     prestop,
     profile_env,
     pvc_name,
-    resources,
     scratch_mounts,
     scratch_volumes,
     selector,
+    server_resources,
     weights_volume,
 )
 from aiplat_gen.components.serving_workload import claim_spec
 from aiplat_gen.components.vllm import engine_args
+from aiplat_gen.workload_resources import fetches_weights
 
 MODEL_DIR = "/mnt/models"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
@@ -95,8 +96,9 @@ def predictor(mc: ModelContext) -> dict[str, Any]:
     """The predictor: replicas, canary, the shared pod settings and the model container."""
     model = mc.model
     revision, sha256 = serving_revision(mc)
-    items = prefetch_items(mc, revision, sha256)
-    init = [prefetch_container(mc, model.source.prefetch_image or DEFAULT_VLLM_IMAGE, items)]
+    init = [prefetch_container(mc, model.source.prefetch_image or DEFAULT_VLLM_IMAGE,
+                               prefetch_items(mc, revision, sha256))
+            ] if fetches_weights(model) else []
     pod = pod_spec(mc, [], init, [weights_volume(mc), *scratch_volumes(mc)])
     pod.pop("containers")
     result: dict[str, Any] = {"minReplicas": model.replicas, "maxReplicas": model.replicas}
@@ -127,7 +129,8 @@ def model_container(mc: ModelContext, revision: str) -> dict[str, Any]:
         "args": [*args, *model.extra_args],
         "env": env,
         "lifecycle": prestop(),
-        "resources": resources(mc),
+        # KServe names the container (`workload_resources.SERVER_CONTAINERS`).
+        "resources": server_resources(mc)[1],
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": "weights", "mountPath": MODEL_DIR, "readOnly": True,
                           "subPath": f"model/{revision}"}, *scratch_mounts()],

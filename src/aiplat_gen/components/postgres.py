@@ -28,6 +28,7 @@ from typing import Any
 from aiplat_gen.components import datastore
 from aiplat_gen.components.base import RenderContext, Rendered
 from aiplat_gen.model.data import VectorDatabase
+from aiplat_gen.workload_resources import data_container
 
 COMPONENT = "vector-database"
 CREATE_EXTENSION = "CREATE EXTENSION IF NOT EXISTS vector"
@@ -77,7 +78,9 @@ def _cnpg_cluster(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]
     return ctx.render(
         "postgres/cluster.yaml.j2", name=db.name, namespace=db.namespace,
         labels=datastore.store_labels(ctx, db.name, COMPONENT, image), instances=db.replicas,
-        image=image, storage=storage, resources=datastore.container_resources(db.resources),
+        image=image, storage=storage,
+        # The operator gives these to the `postgres` container and its init container.
+        resources=data_container("postgres", db.resources).resources(),
         affinity=affinity, initdb=initdb, enable_pdb=db.replicas > 1,
     )
 
@@ -87,8 +90,9 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
     database = db.pgvector_settings.database
     ready = {"exec": {"command": ["pg_isready", "-U", owner(db), "-d", database,
                                   "-h", "127.0.0.1", "-p", str(PORT)]}}
+    spec = data_container("postgres", db.resources)
     return {
-        "name": "postgres",
+        "name": spec.name,
         "image": db.effective_image,
         "ports": [{"name": "postgres", "containerPort": PORT, "protocol": "TCP"}],
         "env": [
@@ -96,7 +100,7 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
                                   ("PGDATA", PGDATA)]),
             datastore.secret_env("POSTGRES_PASSWORD", db.auth.secret),
         ],
-        "resources": datastore.container_resources(db.resources),
+        "resources": spec.resources(),
         "startupProbe": {**ready, "periodSeconds": 5, "failureThreshold": 120},
         "livenessProbe": {**ready, "periodSeconds": 10, "timeoutSeconds": 5,
                           "failureThreshold": 6},

@@ -23,13 +23,13 @@ from aiplat_gen.components import datastore
 from aiplat_gen.components.base import RenderContext, Rendered
 from aiplat_gen.model.data import Cache
 from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.workload_resources import data_container, redis_exporter
 
 COMPONENT = "cache"
 RUN_AS = 999
 PORT = 6379
 EXPORTER_PORT = 9121
 DATA_DIR = "/data"
-EXPORTER_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "64Mi"}}
 
 
 def render(ctx: RenderContext) -> Rendered:
@@ -67,15 +67,16 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
     # redis-cli exits 0 on error replies (NOAUTH, LOADING): compare the reply instead.
     ping = {"exec": {"command": ["sh", "-c", f"redis-cli -p {PORT} ping | grep -qx PONG"]}}
     tcp = {"tcpSocket": {"port": "redis"}}
+    server = data_container("redis", cache.resources)
     redis = {
-        "name": "redis",
+        "name": server.name,
         "image": cache.effective_image,
         "command": ["redis-server"],
         "args": server_args(cache),
         "ports": [{"name": "redis", "containerPort": PORT, "protocol": "TCP"}],
         "env": [datastore.secret_env("REDIS_PASSWORD", secret),
                 datastore.secret_env("REDISCLI_AUTH", secret)],
-        "resources": datastore.container_resources(cache.resources),
+        "resources": server.resources(),
         "startupProbe": {**tcp, "periodSeconds": 5, "failureThreshold": 60},
         "livenessProbe": {**tcp, "periodSeconds": 10, "failureThreshold": 6},
         "readinessProbe": {**ping, "periodSeconds": 10, "timeoutSeconds": 3,
@@ -85,13 +86,14 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
     }
     containers = [redis]
     if cache.redis.exporter:
+        exporter = redis_exporter()
         containers.append({
-            "name": "exporter",
+            "name": exporter.name,
             "image": cache.redis.exporter_image,
             "ports": [{"name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP"}],
             "env": [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"},
                     datastore.secret_env("REDIS_PASSWORD", secret)],
-            "resources": EXPORTER_RESOURCES,
+            "resources": exporter.resources(),
             "livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 20},
             "securityContext": datastore.container_security_context(),
         })

@@ -30,6 +30,7 @@ from aiplat_gen.memory import Device, device_for
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.serving import Model
 from aiplat_gen.scheduling import placement, pool_named
+from aiplat_gen.workload_resources import model_fetch, model_server
 
 COMPONENT = "model-server"
 MODEL_LABEL = "ai.platform/model"
@@ -194,31 +195,28 @@ def pvc_name(mc: ModelContext) -> str:
     return f"{mc.name}-weights"
 
 
-def resources(mc: ModelContext, gpus: bool = True) -> dict[str, Any]:
-    """Container resources: CPU request, memory request/limit, GPUs in requests and limits."""
-    res = mc.model.resources
-    requests: dict[str, str] = {"cpu": res.cpu, "memory": res.memory_request or res.memory}
-    limits: dict[str, str] = {"memory": res.memory}
-    if gpus:
-        requests[mc.device.resource] = str(mc.model.gpus)
-        limits[mc.device.resource] = str(mc.model.gpus)
-    return {"requests": requests, "limits": limits}
+def server_resources(mc: ModelContext) -> tuple[str, dict[str, Any]]:
+    """The server container's name and resources (`workload_resources.model_server`)."""
+    server = model_server(mc.model, mc.device)
+    return server.name, server.resources()
 
 
 def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem]
                        ) -> dict[str, Any]:
-    """The init container that downloads and verifies the weights (see `serving_prefetch`)."""
+    """The init container that downloads and verifies the weights (see `serving_prefetch`);
+    its resources come from `workload_resources.model_fetch`."""
+    fetch = model_fetch(mc.model)
     env = [*home_env(), prefetch_env(items)]
     token = mc.model.hf_token
     if token is not None:
         env.append({"name": "HF_TOKEN",
                     "valueFrom": {"secretKeyRef": {"name": token.name, "key": token.key}}})
     return {
-        "name": "fetch-weights",
+        "name": fetch.name,
         "image": image,
         "command": ["python3", "-c", SCRIPT],
         "env": env,
-        "resources": resources(mc, gpus=False),
+        "resources": fetch.resources(),
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": "weights", "mountPath": WEIGHTS_MOUNT},
                          *(m for m in scratch_mounts() if m["name"] != "shm")],

@@ -34,15 +34,16 @@ from aiplat_gen.components.serving_common import (
     prefetch_items,
     prestop,
     profile_env,
-    resources,
     scratch_mounts,
     scratch_volumes,
+    server_resources,
     startup_seconds,
     weights_dir,
     weights_volume,
 )
 from aiplat_gen.components.serving_workload import workload_objects
 from aiplat_gen.memory import total_weights_gib
+from aiplat_gen.workload_resources import fetches_weights
 
 HTTP_PORT = 8000
 GRPC_PORT = 8001
@@ -59,12 +60,11 @@ def render(ctx: RenderContext) -> Rendered:
     objects: list[dict[str, Any]] = []
     for mc in models_of(ctx, "triton"):
         image = mc.model.image or DEFAULT_TRITON_IMAGE
-        items = prefetch_items(mc)
         init = []
         volumes = scratch_volumes(mc)
-        if items:
+        if fetches_weights(mc.model):
             prefetch_image = mc.model.source.prefetch_image or DEFAULT_VLLM_IMAGE
-            init = [prefetch_container(mc, prefetch_image, items)]
+            init = [prefetch_container(mc, prefetch_image, prefetch_items(mc))]
         if mc.model.storage is not None:
             volumes = [weights_volume(mc), *volumes]
         spec = pod_spec(mc, [server_container(mc, image)], init, volumes)
@@ -101,8 +101,9 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
     params = mc.model.parameters or (mc.architecture.parameters if mc.architecture else 0)
     weights_gib = total_weights_gib(params, mc.model.dtype, mc.model.quantization)
     env = [*home_env(), *profile_env(mc.model)]
+    name, resources = server_resources(mc)
     return {
-        "name": "triton",
+        "name": name,
         "image": image,
         "command": ["tritonserver"],
         "args": server_args(mc),
@@ -113,7 +114,7 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
         **http_probes("http", "/v2/health/live", "/v2/health/ready",
                       startup_seconds(weights_gib)),
         "lifecycle": prestop(),
-        "resources": resources(mc),
+        "resources": resources,
         "securityContext": container_security_context(),
         "volumeMounts": mounts,
         "workingDir": env[0]["value"],

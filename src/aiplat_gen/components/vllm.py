@@ -40,9 +40,9 @@ from aiplat_gen.components.serving_common import (
     prefetch_items,
     prestop,
     profile_env,
-    resources,
     scratch_mounts,
     scratch_volumes,
+    server_resources,
     startup_seconds,
     weights_dir,
     weights_volume,
@@ -50,6 +50,7 @@ from aiplat_gen.components.serving_common import (
 from aiplat_gen.components.serving_workload import workload_objects
 from aiplat_gen.memory import total_weights_gib
 from aiplat_gen.model.serving import Model
+from aiplat_gen.workload_resources import fetches_weights
 
 PORT = 8000
 MANAGED_FLAGS = frozenset({
@@ -108,8 +109,9 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
            *profile_env(mc.model)]
     mounts = [{"name": "weights", "mountPath": WEIGHTS_MOUNT, "readOnly": True},
               *scratch_mounts()]
+    name, resources = server_resources(mc)
     container: dict[str, Any] = {
-        "name": "vllm",
+        "name": name,
         "image": image,
         "command": ["vllm", "serve"],
         "args": server_args(mc),
@@ -117,7 +119,7 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         **http_probes("http", "/health", "/health", startup_seconds(_weights_gib(mc))),
         "lifecycle": prestop(),
-        "resources": resources(mc),
+        "resources": resources,
         "securityContext": container_security_context(),
         "volumeMounts": mounts,
         "workingDir": env[0]["value"],
@@ -127,10 +129,9 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
 
 def init_containers(mc: ModelContext, image: str) -> list[dict[str, Any]]:
     """The weights download-and-verify init container (vLLM models always come from the Hub)."""
-    items = prefetch_items(mc)
-    if not items:
+    if not fetches_weights(mc.model):
         return []
-    return [prefetch_container(mc, mc.model.source.prefetch_image or image, items)]
+    return [prefetch_container(mc, mc.model.source.prefetch_image or image, prefetch_items(mc))]
 
 
 def _weights_gib(mc: ModelContext) -> float:

@@ -33,6 +33,7 @@ from aiplat_gen.components import datastore
 from aiplat_gen.components.base import RenderContext, Rendered
 from aiplat_gen.model.data import WEAVIATE_MODULES, VectorDatabase
 from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.workload_resources import data_container
 
 COMPONENT = "vector-database"
 RUN_AS = 1000
@@ -120,12 +121,13 @@ def _ports(db: VectorDatabase) -> list[dict[str, Any]]:
 def _container(db: VectorDatabase) -> dict[str, Any]:
     assert db.resources is not None
     http = {"port": "http"}
+    spec = data_container("weaviate", db.resources)
     return {
-        "name": "weaviate",
+        "name": spec.name,
         "image": db.effective_image,
         "ports": _ports(db),
         "env": _env(db),
-        "resources": datastore.container_resources(db.resources),
+        "resources": spec.resources(),
         # Loading large shards takes minutes: the startup probe covers it, not a long delay.
         "startupProbe": {"httpGet": {"path": "/v1/.well-known/live", **http},
                          "periodSeconds": 10, "failureThreshold": 60, "timeoutSeconds": 3},

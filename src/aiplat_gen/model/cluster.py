@@ -165,6 +165,18 @@ class Quota(Strict):
     storage: Quantity | None = Field(default=None, examples=["2Ti"])
     """`requests.storage` summed over PVCs."""
 
+    def compute(self) -> dict[str, str]:
+        """The CPU and memory entries of the ResourceQuota's `spec.hard` (the rendered quota and
+        the admission checks both read this): with them, every container of a pod must set
+        these values, or get them from the LimitRange."""
+        hard: dict[str, str] = {}
+        if self.cpu is not None:
+            hard["requests.cpu"] = self.cpu
+        if self.memory is not None:
+            hard["requests.memory"] = self.memory
+            hard["limits.memory"] = self.memory
+        return hard
+
 
 class LimitRange(Strict):
     """Defaults for containers that do not set requests and limits."""
@@ -178,7 +190,29 @@ class LimitRange(Strict):
     default_request_memory: Quantity | None = Field(default=None, examples=["512Mi"])
     """Memory request for containers that set none."""
     max_memory: Quantity | None = Field(default=None, examples=["64Gi"])
-    """Largest memory limit a container may set."""
+    """Largest memory limit a container may set; containers without a memory limit get it as
+    their limit unless `defaultMemory` is set (Kubernetes defaults `default` to `max`)."""
+
+    def declared(self) -> dict[str, dict[str, str]]:
+        """The LimitRange item's `default`, `defaultRequest` and `max`, with only the values
+        the profile sets (the rendered LimitRange and the admission checks both read this)."""
+        item: dict[str, dict[str, str]] = {}
+        for (name, resource), attr in LIMIT_RANGE_FIELDS.items():
+            value = getattr(self, attr)
+            if value is not None:
+                item.setdefault(name, {})[resource] = value
+        return item
+
+
+LIMIT_RANGE_FIELDS: dict[tuple[str, str], str] = {
+    ("default", "cpu"): "default_cpu",
+    ("default", "memory"): "default_memory",
+    ("defaultRequest", "cpu"): "default_request_cpu",
+    ("defaultRequest", "memory"): "default_request_memory",
+    ("max", "memory"): "max_memory",
+}
+"""(LimitRange field, resource) -> the `LimitRange` attribute that declares it, in the order
+the LimitRange object lists them."""
 
 
 class Namespace(Strict):

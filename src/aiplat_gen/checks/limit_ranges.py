@@ -1,0 +1,148 @@
+"""Are the platform's own pods admitted? Every container the platform renders into a namespace
+(`workload_resources`: model servers, their init containers, data stores, sidecars) goes through
+what the API server does at pod creation (`admission`: API defaulting, the namespace's
+LimitRange, pod validation, ResourceQuota), and every refusal is reported at the profile value
+that causes it: the LimitRange value (`spec.namespaces[0].limitRange.defaultCpu`) or the quota
+(`spec.namespaces[0].quota.cpu`).
+
+A container's own contradictions (a memory request above the limit it sets) are the serving
+checks' to report; a refused LimitRange is reported alone, since it constrains nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aiplat_gen.admission import Key, LimitRangeItem, Refusal, admit, quota_missing, validate
+from aiplat_gen.errors import Diagnostic
+from aiplat_gen.model.cluster import LIMIT_RANGE_FIELDS, LimitRange, Namespace
+from aiplat_gen.model.profile import Profile
+from aiplat_gen.model.types import parse_quantity
+from aiplat_gen.validate import Loc, Locator
+from aiplat_gen.workload_resources import Container, Workload, workloads
+
+NAMES = {"cpu": "CPU", "memory": "memory"}
+QUOTA_KEYS = {"requests.cpu": "cpu", "requests.memory": "memory", "limits.memory": "memory"}
+"""ResourceQuota entry -> the `quota` key of the profile that renders it."""
+QUOTA_DEFAULTS = {"requests.cpu": ("defaultRequestCpu", "a CPU request"),
+                  "requests.memory": ("defaultRequestMemory", "a memory request"),
+                  "limits.memory": ("defaultMemory", "a memory limit")}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One container refused because of one LimitRange value."""
+
+    container: Container
+    refusal: Refusal
+
+
+def _key(key: Key) -> str:
+    """The profile key that declares a (field, resource) of the LimitRange."""
+    return LimitRange.model_fields[LIMIT_RANGE_FIELDS[key]].alias or LIMIT_RANGE_FIELDS[key]
+
+
+def _item(ns: Namespace) -> LimitRangeItem | None:
+    return LimitRangeItem.of(ns.limit_range.declared()) if ns.limit_range else None
+
+
+def _by_namespace(profile: Profile) -> dict[str, list[Workload]]:
+    result: dict[str, list[Workload]] = defaultdict(list)
+    for workload in workloads(profile):
+        result[workload.namespace].append(workload)
+    return result
+
+
+def limit_ranges(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """The LimitRange is valid, and admits every container of every workload in its namespace."""
+    pods = _by_namespace(profile)
+    for index, ns in enumerate(profile.spec.namespaces):
+        item = _item(ns)
+        if item is None:
+            continue
+        loc: Loc = ("spec", "namespaces", index, "limitRange")
+        invalid = validate(item)
+        reported: set[Key] = set()
+        # One diagnostic per declared value, in the words about that value where there are some.
+        for problem in sorted(invalid, key=lambda p: p.key != p.source):
+            if problem.source not in reported:
+                reported.add(problem.source)
+                yield at.diagnostic((*loc, _key(problem.source)),
+                                    f"the API server refuses this LimitRange: {problem.message}",
+                                    "Kubernetes needs defaultRequest <= default <= max, "
+                                    "where a missing default is max and a missing "
+                                    "defaultRequest is default")
+        if invalid:
+            continue
+        found: dict[Key, dict[Loc, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+        by_loc = {w.loc: w for w in pods.get(ns.name, [])}
+        for workload in by_loc.values():
+            for container in workload.containers:
+                for refusal in admit(container.requests, container.limits, item).refusals:
+                    if refusal.blame is not None:
+                        found[refusal.blame][workload.loc].append(Finding(container, refusal))
+        for blame, per_workload in found.items():
+            key = _key(blame)
+            bound = item.values[blame]
+            needed = max((f.refusal.value for fs in per_workload.values() for f in fs
+                          if f.refusal.value), key=parse_quantity, default=bound)
+            for where, findings in per_workload.items():
+                yield _diagnostic(at, (*loc, key), key, blame, bound, needed, by_loc[where],
+                                  findings)
+
+
+def _diagnostic(at: Locator, loc: Loc, key: str, blame: Key, bound: str, needed: str,
+                workload: Workload, findings: list[Finding]) -> Diagnostic:
+    field, resource = blame
+    name = NAMES.get(resource, resource)
+    values = ", ".join(f"{f.container.label}: {f.refusal.value or 'none'}" for f in findings)
+    refused = f'the API server refuses its pods ("{findings[0].refusal.message}")'
+    if field == "max" and any(f.refusal.value == "" for f in findings):
+        return at.diagnostic(loc, f"{workload.label} sets no {name} limit ({values}), which "
+                             f"the maximum of {bound} requires: {refused}", f"drop {key}")
+    if field == "max":
+        asks = (f"sets a {name} limit above" if all(f.refusal.subject == "limit" for f in findings)
+                else f"asks for more {name} than")
+        return at.diagnostic(loc, f"{workload.label} {asks} the maximum of {bound} ({values}): "
+                             f"{refused}",
+                             f"raise {key} to at least {needed} or lower the {workload.kind}'s "
+                             f"resources.{resource}")
+    if field == "default":
+        why = " (the platform requests CPU without limiting it)" if resource == "cpu" else ""
+        return at.diagnostic(loc, f"the default {name} limit {bound} is below the {name} "
+                             f"request of the containers of {workload.label} that set no "
+                             f"{name} limit ({values}): {refused}",
+                             f"drop {key}{why} or raise it to at least {needed}")
+    return at.diagnostic(loc, f"the default {name} request {bound} is above the {name} limit of "
+                         f"{workload.label} ({values}): {refused}",
+                         f"lower {key} below the containers' {name} limits")
+
+
+def quota_requirements(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """A quota on CPU or memory needs every container to give those values (set, or defaulted
+    by the LimitRange), or the API server refuses its pods."""
+    pods = _by_namespace(profile)
+    for index, ns in enumerate(profile.spec.namespaces):
+        if ns.quota is None:
+            continue
+        hard = list(ns.quota.compute())
+        item = _item(ns)
+        if item is not None and validate(item):
+            item = None  # a refused LimitRange defaults nothing
+        for workload in pods.get(ns.name, []):
+            missing: dict[str, list[Container]] = defaultdict(list)
+            for container in workload.containers:
+                admitted = admit(container.requests, container.limits, item)
+                for name in quota_missing(admitted, hard):
+                    missing[name].append(container)
+            for name, containers in missing.items():
+                default_key, what = QUOTA_DEFAULTS[name]
+                labels = ", ".join(c.label for c in containers)
+                yield at.diagnostic(
+                    ("spec", "namespaces", index, "quota", QUOTA_KEYS[name]),
+                    f"the quota on {name} needs every container to set it, but "
+                    f"{workload.label} gives none for {labels}: the API server refuses its "
+                    f"pods (must specify {name})",
+                    f"set limitRange.{default_key} so containers without {what} get one")
