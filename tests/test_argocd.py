@@ -224,6 +224,14 @@ def test_profile_overrides_charts_and_sync(workspace: Path, cli: Callable[..., R
     _with_gitops(workspace, "  gitops:\n    deploy: true\n    sync:\n      automated: false\n"
                  "    charts:\n      kube-prometheus-stack:\n        enabled: false\n"
                  "      keda:\n        enabled: true\n        version: 2.19.0\n")
+    # Without its Application, the Prometheus operator the monitors need comes from the cluster.
+    refused = cli("render", "prod")
+    assert refused.exit_code == 1
+    assert "needs Prometheus Operator, whose operator Application is off" in refused.stderr
+    prod = workspace / "profiles" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("controllers: [karpenter, kserve]",
+                                             "controllers: [karpenter, kserve, "
+                                             "prometheus-operator]"))
     assert cli("render", "prod").exit_code == 0
     folder = workspace / "output" / "argocd" / "prod"
     names = {p.name for p in folder.iterdir()}

@@ -34,7 +34,8 @@ REDIS: dict[str, Any] = {
 
 
 def profile(name: str = "base", **spec: Any) -> dict[str, Any]:
-    """A root profile with a CPU pool of three nodes, a `rag` namespace and a secret store;
+    """A root profile with a CPU pool of three nodes, a `rag` namespace, a secret store (the
+    cluster provides it and the `standard` StorageClass);
     keyword arguments replace or add spec keys."""
     doc: dict[str, Any] = {
         "apiVersion": "aiplat.dev/v1alpha1", "kind": "PlatformProfile",
@@ -46,6 +47,7 @@ def profile(name: str = "base", **spec: Any) -> dict[str, Any]:
             "gpuOperator": {"enabled": False},
             "namespaces": [{"name": "rag", "purpose": "data"}],
             "security": {"secretStore": {"name": "vault", "provider": "vault"}},
+            "clusterProvides": {"storageClasses": ["standard"], "secretStores": ["vault"]},
         },
     }
     doc["spec"].update(copy.deepcopy(spec))

@@ -62,6 +62,48 @@ def test_readme_content(workspace: Path, cli: Callable[..., Result]) -> None:
     assert 'gateway_ai_gateway -->|"8000/TCP http"| model_llama_70b' in graph.group(1)
 
 
+def _section(text: str, env: str) -> str:
+    start = text.index(f"\n## {env}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def test_readme_lists_what_the_cluster_must_provide(workspace: Path,
+                                                    cli: Callable[..., Result]) -> None:
+    assert cli("render", "--all").exit_code == 0
+    text = README.read_text("utf-8")
+    for env in ("base", "dev", "prod", "staging"):
+        assert "### What the cluster must provide\n" in _section(text, env)
+    prod = _section(text, "prod")
+    provided = prod[prod.index("### What the cluster must provide"):prod.index("### Charts")]
+    for row in ("| StorageClass | `gp3` | - | model 'llama-8b', model 'llama-70b', vector database "
+                "'weaviate', vector database 'docs-pg' |",
+                "| StorageClass | `efs-sc` | - | model 'mistral-7b' |",
+                "| EC2NodeClass | `gpu` | - | node pool 'gpu-h100', node pool 'gpu-l4', node pool "
+                "'gpu-a100-mig' |",
+                "| TLS Secret | `llm-acme-example-tls` | ai-gateway | gateway 'ai-gateway' |",
+                "| controller: Karpenter | `karpenter` | - | node pool 'gpu-h100', node pool "
+                "'gpu-l4', node pool 'gpu-a100-mig' |",
+                "| controller: KServe | `kserve` | - | model 'mistral-7b' |"):
+        assert row in provided, row
+    assert "| ClusterSecretStore | `vault` | - | Secret llm-serving/hf-token, " in provided
+    # What installs the rest: prod's KEDA comes from its operator Application, and base has none.
+    installed = "- Installed by the operator Applications (see Charts): "
+    assert "`keda` (KEDA, chart `keda`)" in provided.split(installed)[1]
+    base = _section(text, "base")
+    assert "`kserve`" not in base and "`keda`" not in base.split(installed)[1].split("\n")[0]
+    # A profile that declares nothing says so, and names the volumes on the default class.
+    profiles = workspace / "profiles"
+    for path in profiles.glob("*.yaml"):
+        path.unlink()
+    assert cli("init", "--example", "minimal").exit_code == 0
+    assert cli("render", "--all").exit_code == 0
+    minimal = _section(README.read_text("utf-8"), "base")
+    assert "Nothing is declared under `spec.clusterProvides`: " in minimal
+    assert "- A default StorageClass, for the volumes that name none: model 'qwen-7b'.\n" \
+        in minimal
+
+
 def test_invalid_and_foreign_siblings(workspace: Path, cli: Callable[..., Result]) -> None:
     profiles = workspace / "profiles"
     dev = profiles / "dev.yaml"

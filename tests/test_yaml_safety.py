@@ -121,6 +121,7 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
         exception["reason"] = reason
     gw = s["gateway"]
     gw.update(name="off", className="on", tlsSecretName="null", modelHeader="0755")
+    s["clusterProvides"]["tlsSecrets"] = ["null"]
     gw["auth"]["header"] = "1e3"
     gw["dataPlane"] = {"namespace": "0x1f", "podLabels": {"on": "y", "1e3": "null"}}
     for ref in gw["auth"]["secrets"]:

@@ -8,8 +8,9 @@ named, not summarised. The root profile owns the file in the writer's record.
 
 For each environment the page shows the output folder, the objects, the `plan` tables (models
 with GPUs and replica bounds, memory fit, GPU quota per namespace, node pools and cost), every
-namespace with its Pod Security level and quota, the data services, the operator charts with
-their versions and Helm commands, and the platform graph as Mermaid. A "How to apply" section
+namespace with its Pod Security level and quota, the data services, what the cluster must
+provide (`spec.clusterProvides`, and the operators the Applications install), the operator charts
+with their versions and Helm commands, and the platform graph as Mermaid. A "How to apply" section
 gives the ArgoCD and the plain kubectl/Helm paths. Paths are relative to the output folder; the
 page holds no date, absolute path or version of aiplat-gen, so it is byte-identical across runs.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from aiplat_gen.components.argocd_charts import Chart, charts_for
 from aiplat_gen.console import Column, Table, markdown_table
+from aiplat_gen.data.controllers import CONTROLLERS
 from aiplat_gen.errors import AiplatError
 from aiplat_gen.mermaid import platform_flowchart
 from aiplat_gen.model.cluster import Quota
@@ -30,6 +32,15 @@ from aiplat_gen.plan import build_plan
 from aiplat_gen.plan_report import not_estimated
 from aiplat_gen.plan_report import tables as plan_tables
 from aiplat_gen.profiles import load_profile, profile_names
+from aiplat_gen.provided import (
+    Reference,
+    Section,
+    declared,
+    default_class_users,
+    existing_secrets,
+    installed_by_application,
+    references,
+)
 from aiplat_gen.render import FullRender
 from aiplat_gen.validate import ValidatedProfile
 
@@ -122,6 +133,57 @@ def _data(vp: ValidatedProfile) -> Table | None:
     return Table("Data services", columns, tuple(rows))
 
 
+_SECTIONS: dict[Section, str] = {"storageClasses": "StorageClass", "secretStores": "SecretStore",
+                                 "nodeClasses": "node class", "tlsSecrets": "TLS Secret",
+                                 "controllers": "controller"}
+
+
+def _provided_row(section: Section, name: str, refs: list[Reference]) -> tuple[str, ...]:
+    kind = refs[0].kind if refs else _SECTIONS[section]
+    if section == "controllers":
+        kind = f"controller: {CONTROLLERS[name].title}"
+    namespaces = sorted({r.namespace for r in refs if r.namespace is not None})
+    users = list(dict.fromkeys(r.user for r in refs))
+    return (kind, f"`{name}`", ", ".join(namespaces) or "-", ", ".join(users) or "(unused)")
+
+
+def _provided(vp: ValidatedProfile) -> str:
+    """What the cluster must provide: what the profile declares, and what installs the rest."""
+    profile = vp.profile
+    refs = references(profile)
+    rows = tuple(_provided_row(section, name, [r for r in refs if r.section == section
+                                               and r.name == name])
+                 for section in _SECTIONS for name in dict.fromkeys(declared(profile, section)))
+    columns = (Column("kind"), Column("name"), Column("namespace"), Column("used by"))
+    parts = ["### What the cluster must provide\n"]
+    if rows:
+        parts.append("The tree refers to these and creates none of them: they are declared under "
+                     "`spec.clusterProvides`, and `aiplat-gen validate` refuses a reference to "
+                     "anything else. Namespaced ones must exist in the namespaces listed.\n")
+        parts.append(markdown_table(Table("", columns, rows)))
+    else:
+        parts.append("Nothing is declared under `spec.clusterProvides`: the tree names no "
+                     "StorageClass, secret store, Karpenter node class, TLS Secret or controller "
+                     "that the cluster must already have.\n")
+    installed = [f"`{name}` ({info.title}, chart `{info.chart}`)" for name, info
+                 in CONTROLLERS.items() if installed_by_application(profile, name)]
+    notes = []
+    if installed:
+        notes.append("- Installed by the operator Applications (see Charts): "
+                     + ", ".join(installed) + ".")
+    defaults = default_class_users(profile)
+    if defaults:
+        notes.append("- A default StorageClass, for the volumes that name none: "
+                     + ", ".join(defaults) + ".")
+    secrets = existing_secrets(profile)
+    if secrets:
+        notes.append("- Secrets nothing syncs (references without `remote`), to create before "
+                     "the workloads start: " + ", ".join(f"`{s}`" for s in secrets) + ".")
+    if notes:
+        parts.append("\n".join(notes) + "\n")
+    return "\n".join(parts)
+
+
 def _charts(vp: ValidatedProfile, renders: dict[str, FullRender]) -> list[str]:
     full = renders[vp.name]
     charts = charts_for(vp.profile, full)
@@ -174,6 +236,7 @@ def _environment(vp: ValidatedProfile, renders: dict[str, FullRender], files: in
     data = _data(vp)
     if data is not None:
         parts.append(markdown_table(data, 3))
+    parts.append(_provided(vp))
     parts.extend(_charts(vp, renders))
     chart = platform_flowchart(vp.profile)
     if chart.count("\n") > 1:  # more than the header: there is something to draw

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from aiplat_gen.checks import (
     autoscaling,
     cluster,
+    cluster_provides,
     data,
     data_capacity,
     gitops,
@@ -67,6 +68,8 @@ CHECKS: tuple[Check, ...] = (
     security.network_prerequisites,
     security.model_env,
     security.rbac_and_exceptions,
+    cluster_provides.provided_objects,
+    cluster_provides.provided_controllers,
 )
 
 

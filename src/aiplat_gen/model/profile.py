@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from aiplat_gen.model.cluster import GpuOperator, Namespace, NodePool, PriorityClass
+from aiplat_gen.model.cluster_provides import ClusterProvides
 from aiplat_gen.model.data import Cache, VectorDatabase
 from aiplat_gen.model.gateway import Gateway
 from aiplat_gen.model.gitops import GitOps
@@ -67,6 +68,9 @@ class Spec(Strict):
     """Prometheus, alerts, the Grafana dashboard and tracing of the models (none when omitted)."""
     gitops: GitOps | None = None
     """Where the rendered tree lives in Git and how ArgoCD deploys it (`output/argocd/`)."""
+    cluster_provides: ClusterProvides = ClusterProvides()
+    """What the cluster already has, which the tree refers to but does not create.
+    Storage classes, secret stores, Karpenter node classes, TLS Secrets and controllers."""
 
 
 class Profile(Strict):
