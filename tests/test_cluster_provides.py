@@ -110,7 +110,7 @@ def test_declarations_follow_extends(workspace: Path, cli: Callable[..., Result]
     # Lists replace: prod's list drops gp3, so each use of it fails where it is written,
     # in base.yaml for the inherited ones and in prod.yaml for llama-70b's.
     assert [line.split(": ")[0] for line in errors] == [
-        "profiles/base.yaml:142:9", "profiles/base.yaml:163:9", "profiles/base.yaml:193:9",
+        "profiles/base.yaml:143:9", "profiles/base.yaml:164:9", "profiles/base.yaml:194:9",
         "profiles/prod.yaml:55:9"]
     assert all("StorageClass 'gp3' is not declared as provided by the cluster" in line
                for line in errors)

@@ -92,16 +92,14 @@ def test_readme_lists_what_the_cluster_must_provide(workspace: Path,
     assert "`keda` (KEDA, chart `keda`)" in provided.split(installed)[1]
     base = _section(text, "base")
     assert "`kserve`" not in base and "`keda`" not in base.split(installed)[1].split("\n")[0]
-    # A profile that declares nothing says so, and names the volumes on the default class.
+    # The minimal scaffold declares only the default class its volume gets, with the volume.
     profiles = workspace / "profiles"
     for path in profiles.glob("*.yaml"):
         path.unlink()
     assert cli("init", "--example", "minimal").exit_code == 0
     assert cli("render", "--all").exit_code == 0
     minimal = _section(README.read_text("utf-8"), "base")
-    assert "Nothing is declared under `spec.clusterProvides`: " in minimal
-    assert "- A default StorageClass, for the volumes that name none: model 'qwen-7b'.\n" \
-        in minimal
+    assert "| default StorageClass | `standard` | - | model 'qwen-7b' |\n" in minimal
 
 
 def test_invalid_and_foreign_siblings(workspace: Path, cli: Callable[..., Result]) -> None:

@@ -21,7 +21,8 @@ from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.secrets import Loc, secret_refs
 from aiplat_gen.telemetry import monitored_models
 
-Section = Literal["storageClasses", "secretStores", "nodeClasses", "tlsSecrets", "controllers"]
+Section = Literal["storageClasses", "defaultStorageClass", "secretStores", "nodeClasses",
+                  "tlsSecrets", "controllers"]
 TLS_SECRET = "TLS Secret"
 
 GATEWAY_CONTROLLERS: dict[str, tuple[Controller, ...]] = {
@@ -203,6 +204,8 @@ def declared(profile: Profile, section: Section) -> list[str]:
     provides = profile.spec.cluster_provides
     lists: dict[Section, list[str]] = {
         "storageClasses": list(provides.storage_classes),
+        "defaultStorageClass": [provides.default_storage_class]
+        if provides.default_storage_class else [],
         "secretStores": list(provides.secret_stores),
         "nodeClasses": list(provides.node_classes),
         "tlsSecrets": list(provides.tls_secrets),
@@ -211,16 +214,25 @@ def declared(profile: Profile, section: Section) -> list[str]:
     return lists[section]
 
 
-def default_class_users(profile: Profile) -> list[str]:
-    """Who has a volume without a storage class (it gets the cluster's default class)."""
+def default_class_volumes(profile: Profile) -> Iterator[Reference]:
+    """Every rendered volume that names no storage class: it gets the cluster's default class
+    (`spec.clusterProvides.defaultStorageClass`)."""
     spec = profile.spec
-    users = [f"model {m.name!r}" for m in spec.models
-             if m.storage is not None and m.storage.storage_class is None]
-    users += [f"vector database {d.name!r}" for d in spec.vector_databases
-              if d.runs_in_cluster and d.storage is not None and d.storage.storage_class is None]
-    users += [f"cache {c.name!r}" for c in spec.caches
-              if c.persistent and c.storage is not None and c.storage.storage_class is None]
-    return users
+    name = spec.cluster_provides.default_storage_class or ""
+    kind = "default StorageClass"
+    for index, model in enumerate(spec.models):
+        if model.storage is not None and model.storage.storage_class is None:
+            yield Reference("defaultStorageClass", kind, name,
+                            ("spec", "models", index, "storage"), f"model {model.name!r}")
+    for index, db in enumerate(spec.vector_databases):
+        if db.runs_in_cluster and db.storage is not None and db.storage.storage_class is None:
+            yield Reference("defaultStorageClass", kind, name,
+                            ("spec", "vectorDatabases", index, "storage"),
+                            f"vector database {db.name!r}")
+    for index, cache in enumerate(spec.caches):
+        if cache.persistent and cache.storage is not None and cache.storage.storage_class is None:
+            yield Reference("defaultStorageClass", kind, name,
+                            ("spec", "caches", index, "storage"), f"cache {cache.name!r}")
 
 
 def existing_secrets(profile: Profile) -> list[str]:

@@ -36,7 +36,7 @@ from aiplat_gen.provided import (
     Reference,
     Section,
     declared,
-    default_class_users,
+    default_class_volumes,
     existing_secrets,
     installed_by_application,
     references,
@@ -133,7 +133,9 @@ def _data(vp: ValidatedProfile) -> Table | None:
     return Table("Data services", columns, tuple(rows))
 
 
-_SECTIONS: dict[Section, str] = {"storageClasses": "StorageClass", "secretStores": "SecretStore",
+_SECTIONS: dict[Section, str] = {"storageClasses": "StorageClass",
+                                 "defaultStorageClass": "default StorageClass",
+                                 "secretStores": "SecretStore",
                                  "nodeClasses": "node class", "tlsSecrets": "TLS Secret",
                                  "controllers": "controller"}
 
@@ -150,7 +152,7 @@ def _provided_row(section: Section, name: str, refs: list[Reference]) -> tuple[s
 def _provided(vp: ValidatedProfile) -> str:
     """What the cluster must provide: what the profile declares, and what installs the rest."""
     profile = vp.profile
-    refs = references(profile)
+    refs = [*references(profile), *default_class_volumes(profile)]
     rows = tuple(_provided_row(section, name, [r for r in refs if r.section == section
                                                and r.name == name])
                  for section in _SECTIONS for name in dict.fromkeys(declared(profile, section)))
@@ -171,10 +173,6 @@ def _provided(vp: ValidatedProfile) -> str:
     if installed:
         notes.append("- Installed by the operator Applications (see Charts): "
                      + ", ".join(installed) + ".")
-    defaults = default_class_users(profile)
-    if defaults:
-        notes.append("- A default StorageClass, for the volumes that name none: "
-                     + ", ".join(defaults) + ".")
     secrets = existing_secrets(profile)
     if secrets:
         notes.append("- Secrets nothing syncs (references without `remote`), to create before "

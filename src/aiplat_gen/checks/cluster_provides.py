@@ -1,8 +1,9 @@
 """Checks that everything the tree refers to and does not create comes from somewhere.
 
-- `provided_objects`: every StorageClass a volume names, the External Secrets store once a
-  secret is synced, every Karpenter node class and the gateway's TLS Secret are declared under
-  `spec.clusterProvides` (aiplat-gen renders none of them).
+- `provided_objects`: every StorageClass a volume names (and the default class, for a volume
+  that names none), the External Secrets store once a secret is synced, every Karpenter node
+  class and the gateway's TLS Secret are declared under `spec.clusterProvides` (aiplat-gen
+  renders none of them).
 - `provided_controllers`: every controller the rendered platform needs is installed by an
   operator Application or declared under `spec.clusterProvides.controllers`, and none is both
   (two installations of one operator fight over its CRDs and webhooks).
@@ -22,6 +23,7 @@ from aiplat_gen.provided import (
     Reference,
     controllers,
     declared,
+    default_class_volumes,
     installed_by_application,
     node_classes,
     secret_stores,
@@ -57,6 +59,13 @@ def provided_objects(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         yield at.diagnostic(ref.loc, f"{ref.kind} {ref.name!r}{where} is not declared as "
                             "provided by the cluster, and aiplat-gen does not create it",
                             _hint(ref.name, ref.section, declared(profile, ref.section)))
+    if profile.spec.cluster_provides.default_storage_class is None:
+        for ref in default_class_volumes(profile):
+            yield at.diagnostic(
+                ref.loc, f"the volume of {ref.user} names no storageClass, so it gets the "
+                "cluster's default StorageClass, which is not declared",
+                f"name one with `storageClass:`, or declare the cluster's default class under "
+                f"{PROVIDES}.defaultStorageClass")
 
 
 def provided_controllers(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

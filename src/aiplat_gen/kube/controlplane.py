@@ -196,6 +196,7 @@ def control_plane(bin_dir: Path | None = None, keep: bool = False,
     if etcd_data is not None:
         shutil.copytree(etcd_data, workdir / "etcd")
     procs = _Processes(workdir)
+    client: Client | None = None
     try:
         certs = workdir / "pki"
         certs.mkdir()
@@ -259,6 +260,8 @@ def control_plane(bin_dir: Path | None = None, keep: bool = False,
         procs.check_alive()
         yield ControlPlane(client, workdir, server)
     finally:
+        if client is not None:
+            client.close()
         procs.stop(graceful=not controllers)
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -35,6 +35,10 @@ class ClusterProvides(Strict):
     """StorageClasses the cluster has, for the `storage.storageClass` of volumes.
     Models, vector databases and caches name them; a volume without a class gets the cluster's
     default class."""
+    default_storage_class: StorageClassName | None = Field(default=None, examples=["gp3"])
+    """The StorageClass the cluster marks default (annotation
+    `storageclass.kubernetes.io/is-default-class: "true"`): a volume that names no
+    `storageClass` gets it. Needed once such a volume is rendered."""
     secret_stores: list[DnsLabel] = Field(default_factory=list, examples=[["vault"]])
     """External Secrets stores the cluster has, for `spec.security.secretStore.name`.
     Needed once any secret reference has `remote`. Their kind is that of the secret store: a

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiplat_gen import provided
 from aiplat_gen.app import Settings, select, validate_many
 from aiplat_gen.errors import UsageError
 from aiplat_gen.kube import kustomize
@@ -129,49 +130,43 @@ def crd_files(crds_dir: Path | None) -> list[Path]:
     return sorted(crds_dir.glob("*/*.yaml"))
 
 
-@dataclass(frozen=True)
-class Declared:
-    """What a profile declares the cluster provides (`spec.clusterProvides`)."""
+def provided_objects(vp: ValidatedProfile) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What `spec.clusterProvides` declares, as objects: (cluster-scoped, namespaced). Every
+    declared StorageClass (the default one marked so), and each declared secret store, node
+    class and TLS Secret where the tree uses it (`aiplat_gen.provided`, which `validate`
+    checks the same references with)."""
+    profile = vp.profile
+    provides = profile.spec.cluster_provides
+    default = provides.default_storage_class
+    scoped = [cluster.storage_class(name, default=name == default)
+              for name in sorted({*provides.storage_classes, *([default] if default else [])})]
+    namespaced: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str | None]] = set()
+    store = profile.spec.security.secret_store
+    uses = [*provided.secret_stores(profile), *provided.node_classes(profile),
+            *provided.tls_secrets(profile)]
+    for ref in uses:
+        if ref.name not in provided.declared(profile, ref.section) or \
+                (ref.kind, ref.name, ref.namespace) in seen:
+            continue
+        seen.add((ref.kind, ref.name, ref.namespace))
+        if ref.section == "secretStores" and store is not None:
+            made = cluster.secret_store(ref.kind, ref.name, store.provider, ref.namespace)
+        elif ref.section == "nodeClasses":
+            made = cluster.node_class(ref.name)
+        elif ref.section == "tlsSecrets" and ref.namespace is not None:
+            made = cluster.tls_secret(ref.name, ref.namespace)
+        else:
+            continue
+        (namespaced if ref.namespace else scoped).append(made)
+    return scoped, namespaced
 
-    storage_classes: tuple[str, ...] = ()
-    secret_stores: tuple[str, ...] = ()
-    node_classes: tuple[str, ...] = ()
-    tls_secrets: tuple[str, ...] = ()
 
-
-def declared(vp: ValidatedProfile) -> Declared:
-    """The profile's `spec.clusterProvides`."""
+def storage_classes(vp: ValidatedProfile) -> set[str]:
+    """The StorageClasses the cluster has (declared, default included)."""
     provides = vp.profile.spec.cluster_provides
-    return Declared(tuple(provides.storage_classes), tuple(provides.secret_stores),
-                    tuple(provides.node_classes), tuple(provides.tls_secrets))
-
-
-def _provided(vp: ValidatedProfile, given: Declared) -> list[dict[str, Any]]:
-    """The declared cluster-scoped things as objects: storage classes, a ClusterSecretStore,
-    node classes."""
-    store = vp.profile.spec.security.secret_store
-    objects = [cluster.storage_class(name) for name in given.storage_classes]
-    if store is not None and store.kind == "ClusterSecretStore":
-        objects += [cluster.secret_store(store.kind, name, store.provider, None)
-                    for name in given.secret_stores]
-    return objects + [cluster.node_class(name) for name in given.node_classes]
-
-
-def _provided_in_namespaces(vp: ValidatedProfile, given: Declared,
-                            objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The declared namespaced things: the gateway's TLS Secrets, and a namespaced
-    SecretStore in every namespace that syncs a Secret from it."""
-    spec = vp.profile.spec
-    found = []
-    if spec.gateway is not None:
-        found += [cluster.tls_secret(name, spec.gateway.namespace) for name in given.tls_secrets]
-    store = spec.security.secret_store
-    if store is not None and store.kind == "SecretStore":
-        namespaces = sorted({o["metadata"].get("namespace", "") for o in objects
-                             if o.get("kind") == "ExternalSecret"})
-        found += [cluster.secret_store(store.kind, name, store.provider, ns)
-                  for name in given.secret_stores for ns in namespaces]
-    return found
+    default = provides.default_storage_class
+    return {*provides.storage_classes, *([default] if default else [])}
 
 
 def _operator_namespaces(vp: ValidatedProfile, argocd: list[dict[str, Any]]
@@ -202,11 +197,10 @@ def simulate_environment(vp: ValidatedProfile, objects: list[dict[str, Any]],
     with control_plane(options.k8s_bin, keep=options.keep, etcd_data=crds) as plane:
         client = plane.client
         usable = objects + argocd
-        given = declared(vp)
-        provided = _provided(vp, given)
+        scoped, namespaced = provided_objects(vp)
         nodes = cluster.nodes(vp.profile)
         run.add_nodes(client, nodes)
-        for obj in provided:
+        for obj in scoped:
             client.apply(obj)
         namespaces = _operator_namespaces(vp, argocd)
         for ns in namespaces:
@@ -216,7 +210,7 @@ def simulate_environment(vp: ValidatedProfile, objects: list[dict[str, Any]],
                                    if o.get("kind") == "Namespace"})
 
         def before_workloads() -> None:
-            for obj in _provided_in_namespaces(vp, given, usable):
+            for obj in namespaced:
                 client.apply(obj)
             run.wait_for("namespaces' default ServiceAccounts and quotas",
                          run.namespaces_ready(client, all_namespaces))
@@ -229,7 +223,7 @@ def simulate_environment(vp: ValidatedProfile, objects: list[dict[str, Any]],
             f"(pods made by {OPERATOR_OWNED[(_group(o['apiVersion']), o['kind'])]})"
             for o in usable if (_group(o["apiVersion"]), o["kind"]) in OPERATOR_OWNED)
         targets = run.scalings(usable)
-        kubelets = run.Kubelets(client, set(given.storage_classes))
+        kubelets = run.Kubelets(client, storage_classes(vp))
         pools = {node["metadata"]["name"]: node["metadata"]["labels"][POOL_LABEL]
                  for node, _ in nodes}
         for at in ("min", "max"):

@@ -69,10 +69,15 @@ def nodes(profile: Profile) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return result
 
 
-def storage_class(name: str) -> dict[str, Any]:
-    """A declared StorageClass: volumes are made by the simulation, bound at once."""
+def storage_class(name: str, default: bool = False) -> dict[str, Any]:
+    """A declared StorageClass (the cluster's default one annotated so, which the
+    DefaultStorageClass admission gives to claims that name none): volumes are made by the
+    simulation, bound at once."""
+    meta: dict[str, Any] = {"name": name}
+    if default:
+        meta["annotations"] = {"storageclass.kubernetes.io/is-default-class": "true"}
     return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": name}, "provisioner": NO_PROVISIONER,
+            "metadata": meta, "provisioner": NO_PROVISIONER,
             "volumeBindingMode": "Immediate", "reclaimPolicy": "Delete"}
 
 
