@@ -228,10 +228,12 @@ def test_profile_overrides_charts_and_sync(workspace: Path, cli: Callable[..., R
     refused = cli("render", "prod")
     assert refused.exit_code == 1
     assert "needs Prometheus Operator, whose operator Application is off" in refused.stderr
+    # ... and so does the namespace of the alert rules, which that Application would create.
+    assert "Namespace 'monitoring' is not declared as provided" in refused.stderr
     prod = workspace / "profiles" / "prod.yaml"
     prod.write_text(prod.read_text().replace("controllers: [karpenter, kserve]",
                                              "controllers: [karpenter, kserve, "
-                                             "prometheus-operator]"))
+                                             "prometheus-operator]\n    namespaces: [monitoring]"))
     assert cli("render", "prod").exit_code == 0
     folder = workspace / "output" / "argocd" / "prod"
     names = {p.name for p in folder.iterdir()}

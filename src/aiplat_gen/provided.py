@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from aiplat_gen.data.controllers import CONTROLLERS
+from aiplat_gen.data.controllers import CHART_NAMESPACES, CONTROLLERS
 from aiplat_gen.model.cluster_provides import Controller
 from aiplat_gen.model.profile import Profile
 from aiplat_gen.model.secrets import Loc, secret_refs
 from aiplat_gen.telemetry import monitored_models
 
-Section = Literal["storageClasses", "defaultStorageClass", "secretStores", "nodeClasses",
-                  "tlsSecrets", "controllers"]
+Section = Literal["storageClasses", "defaultStorageClass", "namespaces", "secretStores",
+                  "nodeClasses", "tlsSecrets", "controllers"]
 TLS_SECRET = "TLS Secret"
 
 GATEWAY_CONTROLLERS: dict[str, tuple[Controller, ...]] = {
@@ -54,8 +54,8 @@ class Reference:
 
 def references(profile: Profile) -> list[Reference]:
     """Every reference of the profile, in the order of the sections of `spec.clusterProvides`."""
-    return [*storage_classes(profile), *secret_stores(profile), *node_classes(profile),
-            *tls_secrets(profile), *controllers(profile)]
+    return [*storage_classes(profile), *namespaces(profile), *secret_stores(profile),
+            *node_classes(profile), *tls_secrets(profile), *controllers(profile)]
 
 
 def storage_classes(profile: Profile) -> Iterator[Reference]:
@@ -76,6 +76,23 @@ def storage_classes(profile: Profile) -> Iterator[Reference]:
             yield Reference("storageClasses", "StorageClass", cache.storage.storage_class,
                             ("spec", "caches", index, "storage", "storageClass"),
                             f"cache {cache.name!r}")
+
+
+def namespaces(profile: Profile) -> Iterator[Reference]:
+    """The namespace of the alert rules and dashboard (`spec.observability.namespace`) when
+    the profile does not create it: not one of `spec.namespaces`, and not the namespace of
+    kube-prometheus-stack while its Application installs the Prometheus operator."""
+    spec = profile.spec
+    obs = spec.observability
+    if obs is None or not monitored_models(profile):
+        return
+    if obs.namespace in {ns.name for ns in spec.namespaces}:
+        return
+    if obs.namespace == CHART_NAMESPACES["kube-prometheus-stack"] and \
+            installed_by_application(profile, "prometheus-operator"):
+        return
+    yield Reference("namespaces", "Namespace", obs.namespace,
+                    ("spec", "observability", "namespace"), "the alert rules and dashboard")
 
 
 def secret_stores(profile: Profile) -> Iterator[Reference]:
@@ -206,6 +223,7 @@ def declared(profile: Profile, section: Section) -> list[str]:
         "storageClasses": list(provides.storage_classes),
         "defaultStorageClass": [provides.default_storage_class]
         if provides.default_storage_class else [],
+        "namespaces": list(provides.namespaces),
         "secretStores": list(provides.secret_stores),
         "nodeClasses": list(provides.node_classes),
         "tlsSecrets": list(provides.tls_secrets),

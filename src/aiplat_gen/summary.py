@@ -135,6 +135,7 @@ def _data(vp: ValidatedProfile) -> Table | None:
 
 _SECTIONS: dict[Section, str] = {"storageClasses": "StorageClass",
                                  "defaultStorageClass": "default StorageClass",
+                                 "namespaces": "Namespace",
                                  "secretStores": "SecretStore",
                                  "nodeClasses": "node class", "tlsSecrets": "TLS Secret",
                                  "controllers": "controller"}

@@ -1,9 +1,10 @@
 """Checks that everything the tree refers to and does not create comes from somewhere.
 
 - `provided_objects`: every StorageClass a volume names (and the default class, for a volume
-  that names none), the External Secrets store once a secret is synced, every Karpenter node
-  class and the gateway's TLS Secret are declared under `spec.clusterProvides` (aiplat-gen
-  renders none of them).
+  that names none), the namespace of the alert rules when the profile does not create it, the
+  External Secrets store once a secret is synced, every Karpenter node class and the
+  gateway's TLS Secret are declared under `spec.clusterProvides` (aiplat-gen renders none of
+  them).
 - `provided_controllers`: every controller the rendered platform needs is installed by an
   operator Application or declared under `spec.clusterProvides.controllers`, and none is both
   (two installations of one operator fight over its CRDs and webhooks).
@@ -25,6 +26,7 @@ from aiplat_gen.provided import (
     declared,
     default_class_volumes,
     installed_by_application,
+    namespaces,
     node_classes,
     secret_stores,
     storage_classes,
@@ -46,16 +48,16 @@ def _hint(name: str, section: str, known: list[str]) -> str:
 def provided_objects(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """StorageClasses, the secret store, node classes and the TLS Secret are declared."""
     groups: dict[tuple[object, ...], list[Reference]] = {}
-    for ref in (*storage_classes(profile), *secret_stores(profile), *node_classes(profile),
-                *tls_secrets(profile)):
+    for ref in (*storage_classes(profile), *namespaces(profile), *secret_stores(profile),
+                *node_classes(profile), *tls_secrets(profile)):
         if ref.name not in declared(profile, ref.section):
             groups.setdefault((ref.loc, ref.section, ref.name), []).append(ref)
     for refs in groups.values():
         ref = refs[0]
-        namespaces = sorted({r.namespace for r in refs if r.namespace is not None})
+        places = sorted({r.namespace for r in refs if r.namespace is not None})
         where = ""
-        if namespaces:
-            where = f" in namespace{'s' if len(namespaces) > 1 else ''} {', '.join(namespaces)}"
+        if places:
+            where = f" in namespace{'s' if len(places) > 1 else ''} {', '.join(places)}"
         yield at.diagnostic(ref.loc, f"{ref.kind} {ref.name!r}{where} is not declared as "
                             "provided by the cluster, and aiplat-gen does not create it",
                             _hint(ref.name, ref.section, declared(profile, ref.section)))

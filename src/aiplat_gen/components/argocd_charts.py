@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from aiplat_gen.data.controllers import CHART_NAMESPACES
 from aiplat_gen.model.profile import Profile
 
 if TYPE_CHECKING:
@@ -83,15 +84,18 @@ def _envoy_gateway(profile: Profile, full: FullRender) -> bool:
 
 CHARTS: tuple[Chart, ...] = (
     Chart("kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts",
-          "kube-prometheus-stack", "86.3.2", "monitoring", -3, True, "privileged", _prometheus),
+          "kube-prometheus-stack", "86.3.2", CHART_NAMESPACES["kube-prometheus-stack"], -3, True,
+          "privileged", _prometheus),
     Chart("external-secrets", "https://charts.external-secrets.io", "external-secrets",
-          "2.10.0", "external-secrets", -2, True, None, _uses("external-secrets.io")),
-    Chart("keda", "https://kedacore.github.io/charts", "keda", "2.20.2", "keda", -2, True, None,
-          _uses("keda.sh")),
+          "2.10.0", CHART_NAMESPACES["external-secrets"], -2, True, None,
+          _uses("external-secrets.io")),
+    Chart("keda", "https://kedacore.github.io/charts", "keda", "2.20.2", CHART_NAMESPACES["keda"],
+          -2, True, None, _uses("keda.sh")),
     Chart("cloudnative-pg", "https://cloudnative-pg.github.io/charts", "cloudnative-pg",
-          "0.28.3", "cnpg-system", -2, True, None, _uses("postgresql.cnpg.io")),
+          "0.28.3", CHART_NAMESPACES["cloudnative-pg"], -2, True, None,
+          _uses("postgresql.cnpg.io")),
     Chart("envoy-gateway", "docker.io/envoyproxy", "gateway-helm", "v1.9.0",
-          "envoy-gateway-system", -2, True, None, _envoy_gateway),
+          CHART_NAMESPACES["envoy-gateway"], -2, True, None, _envoy_gateway),
     Chart(GPU_OPERATOR, "https://helm.ngc.nvidia.com/nvidia", "gpu-operator", "v26.7.0",
           "gpu-operator", -2, False, "privileged",
           lambda profile, full: profile.spec.gpu_operator.enabled),

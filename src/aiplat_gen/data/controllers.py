@@ -23,6 +23,16 @@ from types import MappingProxyType
 
 GATEWAY_API = "gateway.networking.k8s.io"
 
+CHART_NAMESPACES: Mapping[str, str] = MappingProxyType({
+    "kube-prometheus-stack": "monitoring",
+    "external-secrets": "external-secrets",
+    "keda": "keda",
+    "cloudnative-pg": "cnpg-system",
+    "envoy-gateway": "envoy-gateway-system",
+})
+"""The namespace each operator chart is installed in (its Application creates it); the GPU
+Operator's is `spec.gpuOperator.namespace`."""
+
 
 @dataclass(frozen=True)
 class ControllerInfo:

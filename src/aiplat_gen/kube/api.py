@@ -27,6 +27,8 @@ from aiplat_gen import yamlio
 from aiplat_gen.errors import AiplatError, ExitCode
 
 FIELD_MANAGER = "aiplat-gen"
+NO_KIND = "no matches for kind"
+"""How a refusal of a kind the server does not serve begins (kubectl's words)."""
 _TIMEOUT_SECONDS = 60
 
 
@@ -152,8 +154,8 @@ class Client:
             self._discover(api_version)
             found = self._resources.get((api_version, kind))
         if found is None:
-            raise ApiError(404, "NotFound", f'no matches for kind "{kind}" in version '
-                                            f'"{api_version}" (is its CRD installed?)')
+            raise ApiError(404, "NotFound", f'{NO_KIND} "{kind}" in version "{api_version}" '
+                                            "(is its CRD installed?)")
         return found
 
     def _discover(self, api_version: str) -> None:

@@ -39,6 +39,10 @@ class ClusterProvides(Strict):
     """The StorageClass the cluster marks default (annotation
     `storageclass.kubernetes.io/is-default-class: "true"`): a volume that names no
     `storageClass` gets it. Needed once such a volume is rendered."""
+    namespaces: list[DnsLabel] = Field(default_factory=list, examples=[["observability"]])
+    """Namespaces the cluster has that the tree puts objects in without creating them: the
+    `spec.observability.namespace` of a Prometheus you run (not a namespace of
+    `spec.namespaces`, nor kube-prometheus-stack's, which its Application creates)."""
     secret_stores: list[DnsLabel] = Field(default_factory=list, examples=[["vault"]])
     """External Secrets stores the cluster has, for `spec.security.secretStore.name`.
     Needed once any secret reference has `remote`. Their kind is that of the secret store: a

@@ -20,7 +20,7 @@ InferenceService, a CloudNativePG Cluster) are accepted but make no pods; the re
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from aiplat_gen import provided
 from aiplat_gen.app import Settings, select, validate_many
 from aiplat_gen.errors import UsageError
 from aiplat_gen.kube import kustomize
+from aiplat_gen.kube.api import NO_KIND
 from aiplat_gen.kube.cache import cache_dir
 from aiplat_gen.kube.controlplane import control_plane, crd_snapshot
 from aiplat_gen.memory import device_for
@@ -132,7 +133,8 @@ def crd_files(crds_dir: Path | None) -> list[Path]:
 
 def provided_objects(vp: ValidatedProfile) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What `spec.clusterProvides` declares, as objects: (cluster-scoped, namespaced). Every
-    declared StorageClass (the default one marked so), and each declared secret store, node
+    declared StorageClass (the default one marked so) and Namespace, and each declared secret
+    store, node
     class and TLS Secret where the tree uses it (`aiplat_gen.provided`, which `validate`
     checks the same references with)."""
     profile = vp.profile
@@ -140,6 +142,8 @@ def provided_objects(vp: ValidatedProfile) -> tuple[list[dict[str, Any]], list[d
     default = provides.default_storage_class
     scoped = [cluster.storage_class(name, default=name == default)
               for name in sorted({*provides.storage_classes, *([default] if default else [])})]
+    scoped += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+               for name in provides.namespaces]
     namespaced: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str | None]] = set()
     store = profile.spec.security.secret_store
@@ -217,7 +221,11 @@ def simulate_environment(vp: ValidatedProfile, objects: list[dict[str, Any]],
 
         applied = run.apply_all(client, usable, before_workloads)
         result.accepted = applied.accepted
-        result.refusals += [locate.refusal(obj, r) for obj, r in applied.refusals]
+        for obj, refused in applied.refusals:
+            if crds is None and refused.message.startswith(NO_KIND):
+                refused = replace(refused, message=f"{refused.message}; give the CRDs of the "
+                                  "charts the tree uses with --crds DIR")
+            result.refusals.append(locate.refusal(obj, refused))
         result.not_simulated = sorted(
             f"{o['kind']} {o['metadata'].get('namespace', '')}/{o['metadata']['name']} "
             f"(pods made by {OPERATOR_OWNED[(_group(o['apiVersion']), o['kind'])]})"

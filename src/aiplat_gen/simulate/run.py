@@ -275,7 +275,7 @@ class Kubelets:
                            "restartCount": 0, "started": True, "imageID": "",
                            "state": {"running": {"startedAt": now}}}
                           for c in pod["spec"]["containers"]]
-            status = {"phase": "Running", "podIP": "10.244.0.1", "startTime": now,
+            status = {"phase": "Running", "startTime": now,
                       "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
                                      for t in ("Initialized", "ContainersReady", "Ready",
                                                "PodScheduled")],
