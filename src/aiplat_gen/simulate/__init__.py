@@ -134,9 +134,8 @@ def crd_files(crds_dir: Path | None) -> list[Path]:
 def provided_objects(vp: ValidatedProfile) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What `spec.clusterProvides` declares, as objects: (cluster-scoped, namespaced). Every
     declared StorageClass (the default one marked so) and Namespace, and each declared secret
-    store, node
-    class and TLS Secret where the tree uses it (`aiplat_gen.provided`, which `validate`
-    checks the same references with)."""
+    store, node class and TLS Secret where the tree uses it (`aiplat_gen.provided`, which
+    `validate` checks the same references with)."""
     profile = vp.profile
     provides = profile.spec.cluster_provides
     default = provides.default_storage_class
