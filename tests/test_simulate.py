@@ -124,15 +124,14 @@ def snapshot(shared: Path, k8s_bin: Path) -> Path:
 
 
 def test_the_api_server_refuses_what_kubernetes_refuses(snapshot: Path, k8s_bin: Path) -> None:
-    """Hand-written objects a real API server refuses: a GPU quota on `limits.` (extended
-    resources are quota'd on requests only), and pods whose CPU request exceeds the LimitRange's
-    default CPU limit (the defect that kept 4 of 5 prod workloads from starting)."""
+    """Hand-written objects a real API server refuses: a PriorityClass above the user maximum,
+    and pods whose CPU request exceeds the LimitRange's default CPU limit (the defect that kept
+    4 of 5 prod workloads from starting)."""
     vp = _base()
     cpu_pool = vp.profile.spec.node_pools[0].name
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "trial"}}
-    quota = {"apiVersion": "v1", "kind": "ResourceQuota",
-             "metadata": {"name": "gpus", "namespace": "trial"},
-             "spec": {"hard": {"limits.nvidia.com/gpu": "4"}}}
+    priority = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": "too-high"}, "value": 2_000_000_000}
     limits = {"apiVersion": "v1", "kind": "LimitRange",
               "metadata": {"name": "defaults", "namespace": "trial"},
               "spec": {"limits": [{"type": "Container", "default": {"cpu": "1"}}]}}
@@ -145,12 +144,12 @@ def test_the_api_server_refuses_what_kubernetes_refuses(snapshot: Path, k8s_bin:
                                         "spec": {"nodeSelector": {"ai.platform/node-pool":
                                                                   cpu_pool},
                                                  "containers": [container]}}}}
-    result = simulate_environment(vp, [namespace, quota, limits, deployment], [],
+    result = simulate_environment(vp, [namespace, priority, limits, deployment], [],
                                   SimulateOptions(REPO / "output", k8s_bin=k8s_bin), snapshot)
     assert not result.ok
     (refused,) = result.refusals
-    assert refused.refusal.kind == "ResourceQuota"
-    assert "limits.nvidia.com/gpu" in refused.refusal.message
+    assert refused.refusal.kind == "PriorityClass"
+    assert "1000000000" in refused.refusal.message
     low = result.snapshots["min"]
     (server,) = low.workloads
     assert (server.wanted, server.created, server.bound) == (2, 0, 0)
@@ -180,8 +179,11 @@ def test_check_cluster_dry_runs_every_object(workspace: Path, cluster: Any,
                                              cli: Callable[..., Result]) -> None:
     shutil.copytree(REPO / "output", workspace / "output")
     first = cli("check", "--cluster", "prod")
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output
     assert "skipped" in first.stdout  # the tree's own namespaces do not exist yet
+    # ArgoCD is the cluster's: its namespace is missing on this bare one.
+    refused = [ln for ln in first.stdout.splitlines() if "refused: " in ln]
+    assert refused and all('namespaces "argocd" not found' in ln for ln in refused)
     rendered = yaml.safe_load_all((workspace / "output" / "base" / "cluster").joinpath(
         "namespace-llm-serving.yaml").read_text("utf-8"))
     for obj in rendered:
@@ -199,14 +201,14 @@ def test_check_cluster_reports_the_servers_refusal(workspace: Path, cluster: Any
     shutil.copytree(REPO / "output", workspace / "output")
     cluster.client.apply({"apiVersion": "v1", "kind": "Namespace",
                           "metadata": {"name": "llm-serving"}})
-    quota_file = workspace / "output" / "base" / "cluster" / "resourcequota-llm-serving.yaml"
+    quota_file = workspace / "output" / "base" / "cluster" / "resourcequota-llm-serving-quota.yaml"
     quota = yaml.safe_load(quota_file.read_text("utf-8"))
-    quota["spec"]["hard"]["limits.nvidia.com/gpu"] = "16"
+    quota["spec"]["hard"]["requests.cpu"] = "lots"
     quota_file.write_text(yaml.safe_dump(quota), "utf-8")
     result = cli("check", "--cluster", "base")
     assert result.exit_code == 1, result.output
     line = next(ln for ln in result.stdout.splitlines() if "refused: " in ln)
-    assert "resourcequota-llm-serving.yaml" in line and "limits.nvidia.com/gpu" in line
+    assert "resourcequota-llm-serving-quota.yaml" in line and "quantities must match" in line
     assert "profiles/base.yaml:" in line  # the namespace entry that produced it
 
 

@@ -3,9 +3,10 @@ user's own cluster (the kubeconfig's current context, or `--context`).
 
 Each object goes to the API server as ArgoCD would send it (server-side apply, in ArgoCD's order)
 with `dryRun=All`: admission, validation (CRD schemas and their CEL rules included) and
-defaulting run, nothing is stored. An object in a namespace that the tree itself creates and the
-cluster does not have yet cannot be dry-run (the namespace is not stored either); it is counted
-as skipped, with the namespace named, rather than reported as a refusal.
+defaulting run, nothing is stored. An object in a namespace that the tree itself creates (or
+an operator Application of it) and the cluster does not have yet cannot be dry-run (the
+namespace is not stored either); it is counted as skipped, with the namespace named, rather
+than reported as a refusal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from aiplat_gen.app import Settings, select, validate_many
 from aiplat_gen.kube import kustomize
 from aiplat_gen.kube.api import ApiError, Client, from_kubeconfig, private_dir
+from aiplat_gen.simulate.cluster import operator_namespaces
 from aiplat_gen.simulate.objects import LocatedRefusal, environment_objects, locator
 from aiplat_gen.simulate.run import apply_order, refusal
 
@@ -66,6 +68,7 @@ def check_cluster(refs: list[str], all_profiles: bool, settings: Settings, out: 
             locate = locator(vp, out)
             created = {o["metadata"]["name"] for o in objects + argocd
                        if o.get("kind") == "Namespace"}
+            created |= {ns["metadata"]["name"] for ns in operator_namespaces(argocd)}
             for obj in sorted(objects + argocd, key=apply_order):
                 namespace = obj.get("metadata", {}).get("namespace")
                 if namespace and namespace not in existing and namespace in created:

@@ -239,11 +239,11 @@ def control_plane(bin_dir: Path | None = None, keep: bool = False,
         client = Client(Connection(server=server, token=token, ca_file=str(ca)))
         _wait_ready(client, procs)
 
+        kubeconfig = workdir / "kubeconfig"
+        _kubeconfig(kubeconfig, server, ca, token)
         if not controllers:
             yield ControlPlane(client, workdir, server)
             return
-        kubeconfig = workdir / "kubeconfig"
-        _kubeconfig(kubeconfig, server, ca, token)
         procs.start("kube-controller-manager", [
             str(binaries["kube-controller-manager"]), f"--kubeconfig={kubeconfig}",
             "--leader-elect=false", "--secure-port=0",
