@@ -12,34 +12,17 @@ set -euo pipefail
 ETCD_VERSION="3.6.6"
 KUBERNETES_VERSION="v1.35.4"
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_go install-controlplane
 modules="${repo_root}/scripts/controlplane"
-tools_dir="${AIPLAT_TOOLS:-${repo_root}/.tools}"
-bin_dir="${tools_dir}/bin"
-
-if ! command -v go >/dev/null 2>&1; then
-    echo "install-controlplane: 'go' not found on PATH; install Go (https://go.dev/dl/) first" >&2
-    exit 1
-fi
-mkdir -p "${bin_dir}"
-bin_dir="$(cd "${bin_dir}" && pwd)"
-
-# reports BINARY EXPECTED ARGS...: true when `BINARY ARGS...` prints EXPECTED.
-reports() {
-    local binary="$1" expected="$2"
-    shift 2
-    [[ -x "${binary}" ]] || return 1
-    local out
-    out="$("${binary}" "$@" 2>&1)" || return 1
-    [[ "${out}" == *"${expected}"* ]]
-}
 
 # build MODULE_DIR NAME PACKAGE LDFLAGS EXPECTED VERSION_ARGS...
 build() {
     local module_dir="$1" name="$2" package="$3" ldflags="$4" expected="$5"
     shift 5
     local binary="${bin_dir}/${name}"
-    if reports "${binary}" "${expected}" "$@"; then
+    if has_version "${binary}" "${expected}" "$@"; then
         echo "install-controlplane: ${name} (${expected}) already in ${bin_dir}"
         return 0
     fi
@@ -49,7 +32,7 @@ build() {
     (cd "${module_dir}" && CGO_ENABLED=0 go build -mod=readonly -trimpath \
         -ldflags="${ldflags}" -o "${binary}.tmp" "${package}")
     mv -f "${binary}.tmp" "${binary}"
-    if ! reports "${binary}" "${expected}" "$@"; then
+    if ! has_version "${binary}" "${expected}" "$@"; then
         echo "install-controlplane: ${binary} does not report ${expected}:" >&2
         "${binary}" "$@" >&2 || true
         exit 1

@@ -8,27 +8,9 @@ set -euo pipefail
 KUBECONFORM_VERSION="v0.7.0"
 KUSTOMIZE_VERSION="v5.8.1"
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools_dir="${AIPLAT_TOOLS:-${repo_root}/.tools}"
-bin_dir="${tools_dir}/bin"
-
-if ! command -v go >/dev/null 2>&1; then
-    echo "install-tools: 'go' not found on PATH; install Go (https://go.dev/dl/) first" >&2
-    exit 1
-fi
-
-mkdir -p "${bin_dir}"
-bin_dir="$(cd "${bin_dir}" && pwd)"
-
-# has_version BINARY EXPECTED ARGS...: true when BINARY exists and `BINARY ARGS...` prints EXPECTED.
-has_version() {
-    local binary="$1" expected="$2"
-    shift 2
-    [[ -x "${binary}" ]] || return 1
-    local out
-    out="$("${binary}" "$@" 2>&1)" || return 1
-    [[ "${out}" == *"${expected}"* ]]
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_go install-tools
 
 # install_tool NAME MODULE VERSION LDFLAGS VERSION_ARGS...
 install_tool() {
