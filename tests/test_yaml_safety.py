@@ -122,6 +122,7 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
     gw = s["gateway"]
     gw.update(name="off", className="on", tlsSecretName="null", modelHeader="0755")
     s["clusterProvides"]["tlsSecrets"] = ["null"]
+    s["clusterProvides"]["namespaces"] = ["off"]  # the rules' namespace, made by no one here
     gw["auth"]["header"] = "1e3"
     gw["dataPlane"] = {"namespace": "0x1f", "podLabels": {"on": "y", "1e3": "null"}}
     for ref in gw["auth"]["secrets"]:
