@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiplat_gen.kube.api import ApiError, Client
+from aiplat_gen.simulate.cluster import NOT_READY_TAINT, volume_for
 
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 # Helm's install order (helm pkg/releaseutil/kind_sorter.go), which gitops-engine applies within
@@ -182,8 +183,6 @@ def add_nodes(client: Client, nodes: list[tuple[dict[str, Any], dict[str, Any]]]
     """Create the nodes, write their status (what a kubelet reports), and lift the not-ready
     taint the TaintNodesByCondition admission puts on every new node (the node lifecycle
     controller would, once the node is Ready; it does not run here)."""
-    from aiplat_gen.simulate.cluster import NOT_READY_TAINT
-
     for node, status in nodes:
         name = node["metadata"]["name"]
         created = client.create(node)
@@ -210,7 +209,9 @@ def namespaces_ready(client: Client, namespaces: list[str]) -> Callable[[], bool
 
 def scalings(objects: list[dict[str, Any]]) -> list[Scaling]:
     """The autoscaled workloads: KEDA ScaledObjects (minReplicaCount defaults to 0,
-    maxReplicaCount to 100) and HorizontalPodAutoscalers (minReplicas defaults to 1)."""
+    maxReplicaCount to 100: KEDA's ScaledObject specification, keda.sh/docs "Scaling
+    Deployments") and HorizontalPodAutoscalers (minReplicas defaults to 1: the
+    autoscaling/v2 API reference)."""
     found = []
     for obj in objects:
         spec = obj.get("spec", {})
@@ -254,8 +255,6 @@ class Kubelets:
 
     def round(self) -> bool:
         """One round; True when it changed something."""
-        from aiplat_gen.simulate.cluster import volume_for
-
         changed = False
         for claim in self.client.list("v1", "PersistentVolumeClaim"):
             meta = claim["metadata"]
