@@ -1,6 +1,7 @@
-"""What the API server does to container resources at pod creation (`aiplat_gen.admission`), and
-the containers the platform renders (`aiplat_gen.workload_resources`), which the LimitRange and
-quota checks compare: the same values the pods carry, read from one place."""
+"""What the API server does to container resources at pod creation
+(`aiplat_gen.platform.admission`), and the containers the platform renders
+(`aiplat_gen.platform.workload_resources`), which the LimitRange and quota
+checks compare: the same values the pods carry, read from one place."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from aiplat_gen.admission import LimitRangeItem, Value, admit, quota_missing, validate
 from aiplat_gen.checks import limit_ranges
-from aiplat_gen.errors import Position
-from aiplat_gen.render import render_profile
-from aiplat_gen.validate import Locator, validate_file
-from aiplat_gen.workload_resources import Container, Workload, workloads
+from aiplat_gen.checks.validate import Locator, validate_file
+from aiplat_gen.core.errors import Position
+from aiplat_gen.platform.admission import LimitRangeItem, Value, admit, quota_missing, validate
+from aiplat_gen.platform.workload_resources import Container, Workload, workloads
+from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 
 CPU_8 = {"cpu": "8", "memory": "40Gi"}

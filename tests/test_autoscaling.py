@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from aiplat_gen.components.base import RenderContext
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.profiles import load_profile
-from aiplat_gen.render import FullRender, render_full, render_profile
-from aiplat_gen.validate import validate_file, validate_source
+from aiplat_gen.checks.validate import validate_file, validate_source
+from aiplat_gen.profile.merge import load_profile
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.render.components.base import RenderContext
+from aiplat_gen.render.pipeline import FullRender, render_full, render_profile
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"
@@ -112,7 +112,7 @@ def test_argocd_ignores_the_replicas_of_every_autoscaled_workload() -> None:
     path = REPO / "profiles" / "prod.yaml"
     profile, full = _render(path)
     _, base_full = _render(REPO / "profiles" / "base.yaml")
-    from aiplat_gen.components.argocd import render as argocd
+    from aiplat_gen.render.components.argocd import render as argocd
 
     objects = argocd(RenderContext(profile), [("base", base_full), ("prod", full)])
     app = next(o for o in objects

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from aiplat_gen import checking
-from aiplat_gen.kube.kubeconform import ToolError, find_tool
+from aiplat_gen.verify import check as checking
+from aiplat_gen.verify.kube.kubeconform import ToolError, find_tool
 
 VALIDATORS = ("kubeconform", "none")
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from aiplat_gen.checks.policy.rules import RULES_BY_ID
+from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.cli import app
-from aiplat_gen.policy.rules import RULES_BY_ID
-from aiplat_gen.render import render_profile
-from aiplat_gen.validate import validate_file
+from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 from test_real_tools import kustomize_build
 

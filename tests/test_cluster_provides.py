@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from aiplat_gen.components.argocd_charts import CHARTS, charts_for
-from aiplat_gen.data.controllers import CONTROLLERS
-from aiplat_gen.model.cluster_provides import Controller
-from aiplat_gen.provided import (
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.platform.facts.controllers import CONTROLLERS
+from aiplat_gen.platform.provided import (
     controllers,
     installed_by_application,
     needed_controllers,
@@ -24,8 +23,9 @@ from aiplat_gen.provided import (
     storage_classes,
     tls_secrets,
 )
-from aiplat_gen.render import FullRender, render_profile
-from aiplat_gen.validate import validate_file
+from aiplat_gen.profile.schema.cluster_provides import Controller
+from aiplat_gen.render.components.argocd_charts import CHARTS, charts_for
+from aiplat_gen.render.pipeline import FullRender, render_profile
 from conftest import REPO
 
 PROFILES = sorted([*(REPO / "profiles").glob("*.yaml"),

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from aiplat_gen.console import (
+from aiplat_gen.reports.console import (
     Column,
     Report,
     Table,

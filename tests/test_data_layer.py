@@ -12,12 +12,12 @@ import pytest
 from pydantic import ValidationError
 
 from aiplat_gen.checks.data import references
-from aiplat_gen.errors import Severity
-from aiplat_gen.model.data import VectorDatabase, VectorDatabaseName
-from aiplat_gen.model.profile import Profile, Spec
-from aiplat_gen.model.secrets import walk
-from aiplat_gen.model.types import Strict
-from aiplat_gen.validate import Locator
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Severity
+from aiplat_gen.profile.schema.data import VectorDatabase, VectorDatabaseName
+from aiplat_gen.profile.schema.profile import Profile, Spec
+from aiplat_gen.profile.schema.secrets import walk
+from aiplat_gen.profile.schema.types import Strict
 from test_data_layer_support import (
     REDIS,
     WEAVIATE,

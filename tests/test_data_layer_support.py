@@ -10,10 +10,10 @@ from typing import Any
 
 import yaml
 
-from aiplat_gen.components.base import RenderContext
-from aiplat_gen.errors import Diagnostic, ProfileError
-from aiplat_gen.render import render_full
-from aiplat_gen.validate import ValidatedProfile, validate_file
+from aiplat_gen.checks.validate import ValidatedProfile, validate_file
+from aiplat_gen.core.errors import Diagnostic, ProfileError
+from aiplat_gen.render.components.base import RenderContext
+from aiplat_gen.render.pipeline import render_full
 
 WEAVIATE: dict[str, Any] = {
     "name": "vectors", "engine": "weaviate", "namespace": "rag",

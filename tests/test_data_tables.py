@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from aiplat_gen.data.gpus import (
+from aiplat_gen.platform.facts.gpus import (
     GPU_PRODUCTS,
     GpuProduct,
     MigProfile,
     mig_resource_name,
     single_strategy_product_label,
 )
-from aiplat_gen.data.models import (
+from aiplat_gen.platform.facts.models import (
     ARCHITECTURES,
     DTYPE_BYTES,
     KV_CACHE_DTYPE_BYTES,

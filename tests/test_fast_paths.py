@@ -18,10 +18,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiplat_gen import templating, yamlio
-from aiplat_gen.components.base import Placed, RenderContext
-from aiplat_gen.render import render_full
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.core import yamlio
+from aiplat_gen.render.components.base import Placed, RenderContext
+from aiplat_gen.render.pipeline import render_full, templating
 from conftest import REPO
 
 SCALARS = ["", " ", "on", "No", "y", "0755", "0o17", "0x1F", "1e3", "1_000", "12:30", ".inf",

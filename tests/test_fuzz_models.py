@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from aiplat_gen.model.profile import Profile
+from aiplat_gen.profile.schema.profile import Profile
 from test_fuzz_support import PROFILE_TEXTS, assert_clean, run, value_paths
 
 SCHEMA = Profile.model_json_schema(by_alias=True)

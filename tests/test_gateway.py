@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from aiplat_gen.errors import ProfileError
-from aiplat_gen.render import render_profile
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.core.errors import ProfileError
+from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"

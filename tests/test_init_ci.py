@@ -16,8 +16,8 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from aiplat_gen.checking.images import images_in
-from aiplat_gen.kube.kubeconform import find_tool
+from aiplat_gen.verify.check.images import images_in
+from aiplat_gen.verify.kube.kubeconform import find_tool
 from conftest import REPO
 
 WORKFLOW = Path(".github/workflows/aiplat-gen.yml")

@@ -12,8 +12,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from typer.testing import Result
 
-from aiplat_gen.scaffold import EXAMPLES
-from aiplat_gen.schema import schema_text
+from aiplat_gen.profile.jsonschema import schema_text
+from aiplat_gen.render.scaffold import EXAMPLES
 from conftest import CRD_SCHEMAS, tree_bytes
 
 PROFILES = ("base", "dev", "prod")

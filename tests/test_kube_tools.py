@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from aiplat_gen.kube.kubeconform import (
+from aiplat_gen.verify.kube.kubeconform import (
     KubeconformReport,
     ToolError,
     find_tool,
@@ -22,7 +22,7 @@ from aiplat_gen.kube.kubeconform import (
     kubeconform_command,
     run_kubeconform,
 )
-from aiplat_gen.kube.schemas import (
+from aiplat_gen.verify.kube.schemas import (
     KubernetesSchemaError,
     kubeconform_schema_filename,
     kubeconform_schema_locations,

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiplat_gen import loader
-from aiplat_gen.errors import ProfileError
-from aiplat_gen.loader import Node, parse_ruamel
-from aiplat_gen.loader_fast import compose
+from aiplat_gen.core.errors import ProfileError
+from aiplat_gen.profile import loader
+from aiplat_gen.profile.loader import Node, parse_ruamel
+from aiplat_gen.profile.loader_fast import compose
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))

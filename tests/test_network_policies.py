@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from aiplat_gen.checks.policy.engine import matches
+from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.cli import app
-from aiplat_gen.graph import PlatformGraph, platform_graph
-from aiplat_gen.policy.engine import matches
-from aiplat_gen.validate import validate_file
+from aiplat_gen.platform.graph import PlatformGraph, platform_graph
 from conftest import REPO
 from test_network_policies_support import NAMESPACE_LABEL, Endpoint, Evaluator, workload_pods
 from test_real_tools import kustomize_build

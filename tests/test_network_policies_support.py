@@ -19,7 +19,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiplat_gen.policy.engine import matches
+from aiplat_gen.checks.policy.engine import matches
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from aiplat_gen.components.dashboards import queries
-from aiplat_gen.model.observability import Observability
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.render import FullRender, render_profile
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.profile.schema.observability import Observability
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.render.components.dashboards import queries
+from aiplat_gen.render.pipeline import FullRender, render_profile
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"

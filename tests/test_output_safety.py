@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from aiplat_gen import writer
-from aiplat_gen.errors import OutputError
+from aiplat_gen.core.errors import OutputError
+from aiplat_gen.output import writer
 from test_output_safety_support import (
     profiles_with,
     record_matches_files,

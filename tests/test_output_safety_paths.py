@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from aiplat_gen import writer
-from aiplat_gen.errors import OutputError
+from aiplat_gen.core.errors import OutputError
+from aiplat_gen.output import writer
 from test_output_safety_support import AIPLAT_GEN, render, snapshot, states
 
 __all__ = ["states"]  # the module-scoped fixture, shared by the tests below

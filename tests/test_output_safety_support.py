@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from aiplat_gen import writer
 from aiplat_gen.cli import app
+from aiplat_gen.output import writer
 from conftest import REPO, tree_bytes
 
 AIPLAT_GEN = Path(sys.executable).parent / "aiplat-gen"

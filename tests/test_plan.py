@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from aiplat_gen.model.cluster import NodePool
-from aiplat_gen.plan import _Replica, pack
+from aiplat_gen.profile.schema.cluster import NodePool
+from aiplat_gen.reports.plan import _Replica, pack
 from conftest import REPO
 
 GIB = 1024**3

@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 from typer.testing import Result
 
-from aiplat_gen.model.security import PolicyException
-from aiplat_gen.policy.engine import evaluate
-from aiplat_gen.policy.exceptions import scanner_annotations
-from aiplat_gen.policy.rules import POD_CHECKS, RULES, RULES_BY_ID
+from aiplat_gen.checks.policy.engine import evaluate
+from aiplat_gen.checks.policy.exceptions import scanner_annotations
+from aiplat_gen.checks.policy.rules import POD_CHECKS, RULES, RULES_BY_ID
+from aiplat_gen.profile.schema.security import PolicyException
 
 GOOD: dict[str, Any] = {
     "apiVersion": "apps/v1", "kind": "Deployment",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from aiplat_gen.errors import ProfileError
-from aiplat_gen.loader import to_plain
-from aiplat_gen.profiles import load_profile
+from aiplat_gen.core.errors import ProfileError
+from aiplat_gen.profile.loader import to_plain
+from aiplat_gen.profile.merge import load_profile
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

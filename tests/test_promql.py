@@ -14,10 +14,10 @@ from typing import Any
 import promql_parser
 import pytest
 
-from aiplat_gen.data.metrics import METRICS, lookup, series_labels
-from aiplat_gen.promql import adapter_query, adapter_series
-from aiplat_gen.render import render_profile
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.platform.facts.metrics import METRICS, lookup, series_labels
+from aiplat_gen.platform.promql import adapter_query, adapter_series
+from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 
 PROFILES = sorted([*(REPO / "profiles").glob("*.yaml"),

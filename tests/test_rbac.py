@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplat_gen.components.rbac import binding_name, role_rules
-from aiplat_gen.render import render_profile
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.render.components.rbac import binding_name, role_rules
+from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "gateway-api" / "profiles" / "base.yaml"

@@ -14,11 +14,11 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from aiplat_gen.components.base import RenderContext
-from aiplat_gen.kube.kubeconform import find_tool, run_kubeconform
-from aiplat_gen.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
-from aiplat_gen.render import render_full
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.render.components.base import RenderContext
+from aiplat_gen.render.pipeline import render_full
+from aiplat_gen.verify.kube.kubeconform import find_tool, run_kubeconform
+from aiplat_gen.verify.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
 from conftest import REPO
 
 EXAMPLES = sorted(p.stem for p in (REPO / "profiles").glob("*.yaml"))

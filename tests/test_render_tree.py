@@ -151,7 +151,7 @@ def test_oversized_profile_is_refused(workspace: Path, cli: Callable[..., Result
 
 def test_internal_errors_exit_4_without_traceback(workspace: Path, cli: Callable[..., Result],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from aiplat_gen import app as core
+    from aiplat_gen.commands import app as core
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")

@@ -12,11 +12,11 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 from typer.testing import Result
 
-from aiplat_gen.errors import ProfileError
-from aiplat_gen.loader import to_plain
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.profiles import load_profile
-from aiplat_gen.schema import explain, profile_schema, schema_text
+from aiplat_gen.core.errors import ProfileError
+from aiplat_gen.profile.jsonschema import explain, profile_schema, schema_text
+from aiplat_gen.profile.loader import to_plain
+from aiplat_gen.profile.merge import load_profile
+from aiplat_gen.profile.schema.profile import Profile
 from conftest import REPO
 
 VALIDATOR = Draft202012Validator(profile_schema())

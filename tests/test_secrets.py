@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from typer.testing import Result
 
 from aiplat_gen.checks.secrets import classify, secret_key
-from aiplat_gen.model.secrets import SecretRef, secret_refs, walk
-from aiplat_gen.model.types import Strict
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.profile.schema.secrets import SecretRef, secret_refs, walk
+from aiplat_gen.profile.schema.types import Strict
 from conftest import REPO
 from test_data_layer_support import REDIS, WEAVIATE, find, problems, profile, render, write
 
@@ -102,8 +102,8 @@ def test_synced_secret_needs_a_store(tmp_path: Path) -> None:
 
 
 def test_every_remote_ref_of_the_examples_is_synced_in_its_namespace(tmp_path: Path) -> None:
-    from aiplat_gen.components.base import RenderContext
-    from aiplat_gen.render import render_full
+    from aiplat_gen.render.components.base import RenderContext
+    from aiplat_gen.render.pipeline import render_full
 
     checked = 0
     for path in sorted((REPO / "profiles").glob("*.yaml")):

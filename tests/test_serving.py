@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from aiplat_gen.components.base import RenderContext
-from aiplat_gen.components.serving_prefetch import SCRIPT
-from aiplat_gen.data.gpus import GPU_PRODUCTS
-from aiplat_gen.data.models import ARCHITECTURES
-from aiplat_gen.memory import GIB, Device, device_for, fit, kv_cache_tokens
-from aiplat_gen.model.cluster import NodePool
-from aiplat_gen.render import render_full
-from aiplat_gen.validate import validate_file
+from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS
+from aiplat_gen.platform.facts.models import ARCHITECTURES
+from aiplat_gen.platform.memory import GIB, Device, device_for, fit, kv_cache_tokens
+from aiplat_gen.profile.schema.cluster import NodePool
+from aiplat_gen.render.components.base import RenderContext
+from aiplat_gen.render.components.serving_prefetch import SCRIPT
+from aiplat_gen.render.pipeline import render_full
 from conftest import REPO
 
 SERVING = ("vllm", "triton", "kserve")

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from aiplat_gen.app import Settings, select, validate_many
-from aiplat_gen.kube.controlplane import control_plane, crd_snapshot, find_binaries
-from aiplat_gen.scaffold import EXAMPLES
-from aiplat_gen.simulate import SimulateOptions, crd_files, simulate_environment
-from aiplat_gen.simulate.cluster import nodes, operator_namespaces
-from aiplat_gen.simulate.run import apply_order, scalings
+from aiplat_gen.commands.app import Settings, select, validate_many
+from aiplat_gen.render.scaffold import EXAMPLES
+from aiplat_gen.verify.kube.controlplane import control_plane, crd_snapshot, find_binaries
+from aiplat_gen.verify.simulate import SimulateOptions, crd_files, simulate_environment
+from aiplat_gen.verify.simulate.cluster import nodes, operator_namespaces
+from aiplat_gen.verify.simulate.run import apply_order, scalings
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"

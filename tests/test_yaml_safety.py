@@ -25,13 +25,13 @@ import yaml
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from aiplat_gen import yamlio
+from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.cli import app
-from aiplat_gen.components.base import RenderContext
-from aiplat_gen.kube.kubeconform import find_tool, run_kubeconform
-from aiplat_gen.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
-from aiplat_gen.render import render_full
-from aiplat_gen.validate import validate_file
+from aiplat_gen.core import yamlio
+from aiplat_gen.render.components.base import RenderContext
+from aiplat_gen.render.pipeline import render_full
+from aiplat_gen.verify.kube.kubeconform import find_tool, run_kubeconform
+from aiplat_gen.verify.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
 from conftest import REPO
 
 # The list: what YAML 1.1 (or 1.2) reads as a number, boolean, null or date.

@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from aiplat_gen import __version__
-from aiplat_gen.errors import AiplatError, DriftError, ExitCode, Severity
+from aiplat_gen.core.errors import AiplatError, DriftError, ExitCode, Severity
 
 app = typer.Typer(
     name="aiplat-gen",
@@ -36,7 +36,7 @@ FormatOpt = Annotated[str | None, typer.Option(
 
 def _run(action: Callable[[], T], fmt: str | None = None) -> T:
     """Run a core call; turn every failure into a message and an exit code, never a traceback."""
-    from aiplat_gen.report import default_format, format_diagnostics
+    from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     try:
         return action()
@@ -75,7 +75,7 @@ def _with_progress(label: str, action: Callable[[Callable[[str], None]], T]
                    ) -> Callable[[], T]:
     """`action(step)` under a progress display on stderr (terminals only, after a moment); the
     display is gone before any message is printed."""
-    from aiplat_gen.console import progress
+    from aiplat_gen.reports.console import progress
 
     def run() -> T:
         with progress(label, None) as step:
@@ -106,8 +106,8 @@ def validate(
     fmt: FormatOpt = None,
 ) -> None:
     """Check profiles (schema and cross-layer facts) without rendering. Exit 1 if invalid."""
-    from aiplat_gen import app as core
-    from aiplat_gen.report import default_format, format_diagnostics
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     settings = core.Settings(profiles_dir=profiles_dir)
     results = _run(lambda: core.validate_many(core.select(refs or [], all_profiles, settings)),
@@ -136,8 +136,8 @@ def render(
     fmt: FormatOpt = None,
 ) -> None:
     """Render profiles (with the profiles they extend) into the output folder."""
-    from aiplat_gen import app as core
-    from aiplat_gen.report import default_format, format_diagnostics
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
     result = _run(_with_progress("rendering", lambda step: core.render(
@@ -167,7 +167,7 @@ def schema(
         "--out", help="Write the schema to this file instead of printing it.")] = None,
 ) -> None:
     """Print the JSON Schema of a platform profile (for editors and CI)."""
-    from aiplat_gen.schema import schema_text
+    from aiplat_gen.profile.jsonschema import schema_text
 
     text = schema_text()
     if out is None:
@@ -182,7 +182,7 @@ def explain(
     path: Annotated[str, typer.Argument(help="Dotted profile path, e.g. spec.nodePools.gpu.")],
 ) -> None:
     """Describe a profile field: description, type, default, example and the keys below it."""
-    from aiplat_gen.schema import explain as describe
+    from aiplat_gen.profile.jsonschema import explain as describe
 
     typer.echo(_run(lambda: describe(path)), nl=False)
 
@@ -227,14 +227,14 @@ def check(
     """Build each rendered overlay with kustomize and validate every object against the
     Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included. With
     --cluster, dry-run every object on your cluster instead (exit 1 on a refusal)."""
-    from aiplat_gen import app as core
-    from aiplat_gen import checking
-    from aiplat_gen.checking.report import FORMATS, format_report
-    from aiplat_gen.report import default_format
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.reports.diagnostics import default_format
+    from aiplat_gen.verify import check as checking
+    from aiplat_gen.verify.check.report import FORMATS, format_report
 
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
     if cluster:
-        from aiplat_gen.checking.cluster import check_cluster, format_cluster_report
+        from aiplat_gen.verify.check.cluster import check_cluster, format_cluster_report
 
         found = _run(_with_progress("dry run", lambda step: check_cluster(
             refs or [], all_profiles, settings, out, context, step)))
@@ -272,9 +272,9 @@ def simulate(
     controllers, scheduler; nodes made from the profile's pools): every object accepted, every
     pod admitted and bound at min and max replicas, the scheduler in agreement with `plan`.
     Exit 1 on a refusal or an unscheduled pod."""
-    from aiplat_gen import app as core
-    from aiplat_gen import simulate as sim
-    from aiplat_gen.simulate.report import FORMATS, format_report
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.verify import simulate as sim
+    from aiplat_gen.verify.simulate.report import FORMATS, format_report
 
     fmt = _choice(fmt, FORMATS, "--format")
     settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
@@ -295,8 +295,8 @@ def images(
     """List the container images the profiles pin (what CI scans for vulnerabilities)."""
     import json
 
-    from aiplat_gen import app as core
-    from aiplat_gen.checking.images import pinned_images
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.verify.check.images import pinned_images
 
     fmt = _choice(fmt, ("text", "json"), "--format")
     settings = core.Settings(profiles_dir=profiles_dir)
@@ -315,11 +315,11 @@ def plan(
 ) -> None:
     """GPUs at min and max replicas per model, namespace and node pool, against quotas and what
     the pools offer; memory fit per model; cost per hour with prices; scheduling warnings."""
-    from aiplat_gen import app as core
-    from aiplat_gen import plan_report
-    from aiplat_gen.console import print_report
-    from aiplat_gen.plan import FORMATS, plan_profile
-    from aiplat_gen.report import default_format, format_diagnostics
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.reports import plan_report
+    from aiplat_gen.reports.console import print_report
+    from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
+    from aiplat_gen.reports.plan import FORMATS, plan_profile
 
     fmt = _choice(fmt, FORMATS, "--format")
     result, warnings = _run(lambda: plan_profile(ref, core.Settings(profiles_dir=profiles_dir)))
@@ -343,8 +343,8 @@ def graph(
 ) -> None:
     """The platform graph (gateway -> models -> data services, with ports) as a Mermaid
     flowchart."""
-    from aiplat_gen import app as core
-    from aiplat_gen.mermaid import platform_flowchart
+    from aiplat_gen.commands import app as core
+    from aiplat_gen.reports.mermaid import platform_flowchart
 
     settings = core.Settings(profiles_dir=profiles_dir)
     (validated,) = _run(lambda: core.validate_many(core.select([ref], False, settings)))
@@ -361,7 +361,7 @@ def init(
     ] = None,
 ) -> None:
     """Write starter files into the current folder; never overwrites a file."""
-    from aiplat_gen import scaffold
+    from aiplat_gen.render import scaffold
 
     if ci is None and example is None:
         typer.echo("aiplat-gen: nothing to write; use --example minimal|full and/or --ci github",

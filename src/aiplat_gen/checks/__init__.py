@@ -22,9 +22,9 @@ from aiplat_gen.checks import (
     serving,
     serving_capacity,
 )
-from aiplat_gen.errors import Diagnostic
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.validate import Locator
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.profile.schema.profile import Profile
 
 Check = Callable[[Profile, Locator], Iterable[Diagnostic]]
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.errors import Diagnostic, Severity
-from aiplat_gen.model.autoscaling import Autoscaling
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
-from aiplat_gen.validate import Loc, Locator
+from aiplat_gen.checks.validate import Loc, Locator
+from aiplat_gen.core.errors import Diagnostic, Severity
+from aiplat_gen.platform.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
+from aiplat_gen.profile.schema.autoscaling import Autoscaling
+from aiplat_gen.profile.schema.profile import Profile
 
 WARNING = Severity.WARNING
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from aiplat_gen.capacity import GPU_RESOURCE, cluster_resources
-from aiplat_gen.data.gpus import GPU_PRODUCTS, mig_resource_name
-from aiplat_gen.errors import Diagnostic, Severity
-from aiplat_gen.hints import did_you_mean
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.validate import Locator
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Diagnostic, Severity
+from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.capacity import GPU_RESOURCE, cluster_resources
+from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS, mig_resource_name
+from aiplat_gen.profile.schema.profile import Profile
 
 WARNING = Severity.WARNING
 

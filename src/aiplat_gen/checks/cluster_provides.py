@@ -9,18 +9,19 @@
   operator Application or declared under `spec.clusterProvides.controllers`, and none is both
   (two installations of one operator fight over its CRDs and webhooks).
 
-What counts as a reference is decided in `aiplat_gen.provided`, which `output/README.md` uses too.
+What counts as a reference is decided in `aiplat_gen.platform.provided`, which
+`output/README.md` uses too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.data.controllers import CONTROLLERS
-from aiplat_gen.errors import Diagnostic
-from aiplat_gen.hints import did_you_mean
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.provided import (
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.facts.controllers import CONTROLLERS
+from aiplat_gen.platform.provided import (
     Reference,
     controllers,
     declared,
@@ -32,7 +33,7 @@ from aiplat_gen.provided import (
     storage_classes,
     tls_secrets,
 )
-from aiplat_gen.validate import Locator
+from aiplat_gen.profile.schema.profile import Profile
 
 PROVIDES = "spec.clusterProvides"
 

@@ -8,15 +8,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from aiplat_gen.errors import Diagnostic, Severity
-from aiplat_gen.hints import did_you_mean
-from aiplat_gen.model.cluster import NodePool
-from aiplat_gen.model.data import DataStore, RefersTo
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.model.secrets import Loc, visits
-from aiplat_gen.model.types import parse_quantity
-from aiplat_gen.scheduling import cpu_pool, pool_named
-from aiplat_gen.validate import Locator
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Diagnostic, Severity
+from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.scheduling import cpu_pool, pool_named
+from aiplat_gen.profile.schema.cluster import NodePool
+from aiplat_gen.profile.schema.data import DataStore, RefersTo
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.secrets import Loc, visits
+from aiplat_gen.profile.schema.types import parse_quantity
 
 WARNING = Severity.WARNING
 MIN_WEAVIATE = (1, 25)

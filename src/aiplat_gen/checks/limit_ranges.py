@@ -15,13 +15,20 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from aiplat_gen.admission import Key, LimitRangeItem, Refusal, admit, quota_missing, validate
-from aiplat_gen.errors import Diagnostic
-from aiplat_gen.model.cluster import LIMIT_RANGE_FIELDS, LimitRange, Namespace
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.model.types import parse_quantity
-from aiplat_gen.validate import Loc, Locator
-from aiplat_gen.workload_resources import Container, Workload, workloads
+from aiplat_gen.checks.validate import Loc, Locator
+from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.platform.admission import (
+    Key,
+    LimitRangeItem,
+    Refusal,
+    admit,
+    quota_missing,
+    validate,
+)
+from aiplat_gen.platform.workload_resources import Container, Workload, workloads
+from aiplat_gen.profile.schema.cluster import LIMIT_RANGE_FIELDS, LimitRange, Namespace
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.types import parse_quantity
 
 NAMES = {"cpu": "CPU", "memory": "memory"}
 QUOTA_KEYS = {"requests.cpu": "cpu", "requests.memory": "memory", "limits.memory": "memory"}

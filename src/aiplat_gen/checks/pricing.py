@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.errors import Diagnostic
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.validate import Locator
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.profile.schema.profile import Profile
 
 
 def gpu_prices(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

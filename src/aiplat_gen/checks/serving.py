@@ -7,15 +7,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from aiplat_gen.components import triton, vllm
-from aiplat_gen.data.models import ARCHITECTURES
-from aiplat_gen.errors import Diagnostic, Severity
-from aiplat_gen.hints import did_you_mean
-from aiplat_gen.memory import total_weights_gib
-from aiplat_gen.model.profile import Profile
-from aiplat_gen.model.serving import Model
-from aiplat_gen.model.types import parse_quantity
-from aiplat_gen.validate import Locator
+from aiplat_gen.checks.validate import Locator
+from aiplat_gen.core.errors import Diagnostic, Severity
+from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.facts.models import ARCHITECTURES
+from aiplat_gen.platform.memory import total_weights_gib
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.serving import Model
+from aiplat_gen.profile.schema.types import parse_quantity
+from aiplat_gen.render.components import triton, vllm
 
 WARNING = Severity.WARNING
 GIB = 1024**3

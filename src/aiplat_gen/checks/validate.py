@@ -1,0 +1,202 @@
+"""Validate a merged profile: pydantic schema first, then the cross-layer checks.
+
+Every problem is reported at once, located at the file, line and column the value came from
+(which may be a parent profile's file) with its dotted path in the profile.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from aiplat_gen.core.errors import Diagnostic, Position, ProfileError, Severity
+from aiplat_gen.profile.loader import to_plain
+from aiplat_gen.profile.merge import ProfileSource, load_profile
+from aiplat_gen.profile.schema.profile import KUBERNETES_VERSION_PATTERN, Profile
+from aiplat_gen.profile.schema.types import DNS_LABEL_PATTERN, DURATION_PATTERN, QUANTITY_PATTERN
+
+Loc = tuple[str | int, ...]
+
+# Friendlier words for the regular expressions of constrained types.
+PATTERN_MESSAGES: dict[str, tuple[str, str]] = {
+    DNS_LABEL_PATTERN: ("must be a DNS-1123 label",
+                        "lower-case letters, digits and '-', starting and ending with a letter "
+                        "or digit"),
+    QUANTITY_PATTERN: ("is not a Kubernetes quantity", "e.g. 500m, 4, 16Gi"),
+    DURATION_PATTERN: ("is not a duration", "e.g. 30s, 5m, 1h"),
+    KUBERNETES_VERSION_PATTERN: ("must be a Kubernetes minor version from 1.25 to 1.37",
+                                 'quote it, e.g. "1.33"'),
+}
+KEY_HINTS: dict[str, str] = {
+    "limits.nvidia.com/gpu": "GPU quota is `gpus`, written as requests.nvidia.com/gpu; "
+    "Kubernetes allows no `limits.` quota for extended resources",
+    "requests.nvidia.com/gpu": "write GPU quota as `gpus: <count>`",
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+               list: "a list", dict: "a mapping", type(None): "null"}
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def format_path(loc: Loc) -> str:
+    """`('spec', 'models', 1, 'gpus')` -> `spec.models[1].gpus`."""
+    out = ""
+    for part in loc:
+        if part == "[key]":  # pydantic's marker for an invalid mapping key: the key's own path
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{json.dumps(part)}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Finds the source position of a path in the merged profile."""
+
+    positions: dict[Loc, Position]
+    fallback: Position
+
+    def at(self, loc: Loc) -> Position:
+        """The position of the value at loc, or of its nearest ancestor that exists."""
+        for end in range(len(loc), -1, -1):
+            pos = self.positions.get(tuple(loc[:end]))
+            if pos is not None:
+                return pos
+        return self.fallback
+
+    def diagnostic(self, loc: Loc, message: str, hint: str = "",
+                   severity: Severity = Severity.ERROR) -> Diagnostic:
+        """A diagnostic for the value at loc."""
+        return Diagnostic(self.at(loc), format_path(loc), message, hint, severity)
+
+
+@dataclass(frozen=True)
+class ValidatedProfile:
+    """A profile that passed every check, with the warnings found on the way."""
+
+    source: ProfileSource
+    profile: Profile
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def name(self) -> str:
+        """The profile name (= file name)."""
+        return self.source.name
+
+
+def validate_file(path: Path) -> ValidatedProfile:
+    """Load, merge, and validate a profile; raise ProfileError with every problem found."""
+    return validate_source(load_profile(path))
+
+
+def validate_source(source: ProfileSource) -> ValidatedProfile:
+    """Validate a loaded and merged profile; raise ProfileError with every problem found."""
+    plain, positions = to_plain(source.tree)
+    locator = Locator(positions, source.tree.pos)
+    try:
+        profile = Profile.model_validate(plain)
+    except ValidationError as exc:
+        raise ProfileError("invalid profile", _schema_diagnostics(exc, plain, locator)) from None
+    diagnostics: list[Diagnostic] = []
+    if profile.metadata.name != source.name:
+        diagnostics.append(locator.diagnostic(
+            ("metadata", "name"), f"name {profile.metadata.name!r} does not match the file name",
+            f"rename the file to {profile.metadata.name}.yaml or set `name: {source.name}`"))
+    from aiplat_gen.checks import run_checks
+
+    diagnostics.extend(run_checks(profile, locator))
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise ProfileError("invalid profile", diagnostics)
+    return ValidatedProfile(source, profile, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
+
+
+def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> list[Diagnostic]:
+    diagnostics = []
+    for error in exc.errors(include_url=False):
+        loc: Loc = tuple(error["loc"])
+        kind = error["type"]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        hint = ""
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = allowed_keys(loc[:-1])
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            message = f"unknown key {key!r}"
+            if key in KEY_HINTS:
+                hint = KEY_HINTS[key]
+            elif close:
+                hint = f"did you mean {close[0]!r}?"
+            elif allowed:
+                hint = "allowed: " + ", ".join(allowed)
+        elif kind == "missing":
+            message = f"missing required key {loc[-1]!r}"
+            diagnostics.append(Diagnostic(locator.at(loc[:-1]), format_path(loc), message, hint))
+            continue
+        elif kind == "literal_error":
+            choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+            given = error.get("input")
+            close = difflib.get_close_matches(str(given), choices, n=1) if choices else []
+            message = f"{given!r} is not one of: " + ", ".join(choices)
+            hint = f"did you mean {close[0]!r}?" if close else ""
+        elif kind == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern", ""))
+            if pattern in PATTERN_MESSAGES:
+                words, hint = PATTERN_MESSAGES[pattern]
+                message = f"{error.get('input')!r} {words}"
+        elif kind.endswith("_type") or kind.endswith("_parsing"):
+            given = _TYPE_NAMES.get(type(error.get("input")), "something else")
+            message = f"{message.rstrip('.')}, got {given}"
+            if isinstance(error.get("input"), str) and kind in ("int_type", "float_type",
+                                                                 "bool_type"):
+                hint = "remove the quotes"
+            elif kind == "string_type" and not isinstance(error.get("input"), (dict, list)):
+                hint = "quote the value"
+        diagnostics.append(Diagnostic(locator.at(loc), format_path(loc), message, hint))
+    return diagnostics
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    return Profile.model_json_schema(by_alias=True)
+
+
+def allowed_keys(loc: Loc) -> list[str]:
+    """The keys the profile schema allows in the mapping at loc (list indexes are skipped)."""
+    schema = _schema()
+    node: dict[str, Any] = schema
+    for part in loc:
+        node = _resolve(schema, node)
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part) or node.get("additionalProperties") or {}
+            if not isinstance(node, dict):
+                return []
+    node = _resolve(schema, node)
+    return sorted(node.get("properties", {}))
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while True:
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        elif "anyOf" in node:
+            objects = [n for n in node["anyOf"] if n.get("type") != "null"]
+            node = objects[0] if objects else {}
+        elif "allOf" in node and len(node["allOf"]) == 1:
+            node = node["allOf"][0]
+        else:
+            return node

@@ -1,0 +1,1 @@
+"""Layer 8: one request -> result function per CLI verb."""

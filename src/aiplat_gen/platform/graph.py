@@ -1,0 +1,332 @@
+"""The platform graph: who talks to whom, on which ports, derived from the profile.
+
+Nodes are the platform's workloads (models, vector databases, caches) and the parties around them
+(the gateway's proxies, Prometheus, cluster DNS, the CloudNativePG operator, the Kubernetes API,
+and hosts outside the cluster). Edges are the flows the platform needs, each with its ports and
+purpose:
+
+- gateway -> model, on the model's HTTP port, for every model with a route;
+- model -> model, for `usesModels`; model -> vector database / cache, for `vectorDatabases` and
+  `caches`, on the store's client ports (Weaviate 8080/50051, PostgreSQL 5432, Redis 6379);
+- the pods of one store among themselves (Weaviate gossip, data and Raft ports; PostgreSQL
+  replication and the CloudNativePG instance manager), the CloudNativePG operator -> its
+  instances (8000, 5432) and the instances -> the Kubernetes API (when its addresses are named);
+- Prometheus -> every metrics port; every workload -> cluster DNS (53, UDP and TCP);
+- HTTPS (443) to outside hosts: a model's weight sources (only where the profile names model
+  source hosts), a Weaviate module's provider, a managed vector database's hosts.
+
+The network policies are computed from this graph (`components.network_policies`), and the
+reachability test checks the rendered policies against it. The structure is plain data, so other
+renderers (a Mermaid diagram) can use it too.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiplat_gen.profile.schema.data import Cache, VectorDatabase
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.serving import Model
+from aiplat_gen.render.components import postgres, redis, triton, vllm, weaviate
+from aiplat_gen.render.components.datastore import selector as store_selector
+from aiplat_gen.render.components.serving_common import MODEL_LABEL
+
+NodeKind = Literal["gateway", "model", "vector-database", "cache", "prometheus", "dns",
+                   "operator", "kubernetes-api", "external"]
+Protocol = Literal["TCP", "UDP"]
+Purpose = Literal["inference", "model-call", "retrieval", "cache", "cluster", "metrics", "dns",
+                  "operator", "kubernetes-api", "weights", "provider-api"]
+
+KSERVE_PORT = 8080
+HTTPS = 443
+DNS_PORT = 53
+CNPG_STATUS_PORT = 8000
+CNPG_METRICS_PORT = 9187
+CNPG_LABEL = "cnpg.io/cluster"
+CNPG_OPERATOR_NAMESPACE = "cnpg-system"
+CNPG_OPERATOR_LABELS = {"app.kubernetes.io/name": "cloudnative-pg"}
+WEAVIATE_RAFT_PORTS = (8300, 8301)
+"""`RAFT_PORT` and `RAFT_INTERNAL_RPC_PORT` defaults (the component sets neither)."""
+DNS_NAMESPACE = "kube-system"
+DNS_LABELS = {"k8s-app": "kube-dns"}
+
+
+@dataclass(frozen=True, order=True)
+class Port:
+    """A port a node serves."""
+
+    number: int
+    protocol: Protocol = "TCP"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A party of the platform graph. Pod nodes have a namespace and pod labels; external
+    nodes have hosts or CIDRs instead."""
+
+    id: str
+    kind: NodeKind
+    name: str
+    namespace: str | None = None
+    pod_labels: dict[str, str] = field(default_factory=dict)
+    managed: bool = False
+    """True when aiplat-gen renders the pods (they get a NetworkPolicy)."""
+    hosts: tuple[str, ...] = ()
+    cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A flow from `source` to `target` on `ports`; source == target for peers of one store."""
+
+    source: str
+    target: str
+    ports: tuple[Port, ...]
+    purpose: Purpose
+
+
+@dataclass(frozen=True)
+class PlatformGraph:
+    """Nodes and edges, in a stable order."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id."""
+        return self._by_id[node_id]
+
+    def workloads(self) -> list[Node]:
+        """The nodes whose pods aiplat-gen renders."""
+        return [n for n in self.nodes if n.managed]
+
+    def edges_to(self, node_id: str) -> list[Edge]:
+        """Flows into a node."""
+        return list(self._edges_to.get(node_id, ()))
+
+    def edges_from(self, node_id: str) -> list[Edge]:
+        """Flows out of a node."""
+        return list(self._edges_from.get(node_id, ()))
+
+    # Indexes built on first use: the network policies look up every workload's flows and peers.
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Node]:
+        return {n.id: n for n in reversed(self.nodes)}  # the first node of an id wins
+
+    @functools.cached_property
+    def _edges_to(self) -> dict[str, list[Edge]]:
+        return _edges_by(self.edges, "target")
+
+    @functools.cached_property
+    def _edges_from(self) -> dict[str, list[Edge]]:
+        return _edges_by(self.edges, "source")
+
+
+def _edges_by(edges: tuple[Edge, ...], end: Literal["source", "target"]) -> dict[str, list[Edge]]:
+    """Edges by the node at one end, in their order."""
+    index: dict[str, list[Edge]] = {}
+    for edge in edges:
+        index.setdefault(getattr(edge, end), []).append(edge)
+    return index
+
+
+def model_id(name: str) -> str:
+    """Node id of a model."""
+    return f"model:{name}"
+
+
+def store_id(name: str) -> str:
+    """Node id of a vector database or cache."""
+    return f"store:{name}"
+
+
+def host_id(host: str) -> str:
+    """Node id of a host outside the cluster."""
+    return f"host:{host}"
+
+
+def model_ports(model: Model) -> tuple[Port, ...]:
+    """Ports the model's server listens on for clients (its HTTP API first)."""
+    if model.engine == "vllm":
+        return (Port(vllm.PORT, name="http"),)
+    if model.engine == "triton":
+        return (Port(triton.HTTP_PORT, name="http"), Port(triton.GRPC_PORT, name="grpc"))
+    return (Port(KSERVE_PORT, name="http"),)
+
+
+def model_metrics_port(model: Model) -> Port:
+    """Where Prometheus scrapes the model (vLLM and KServe: the HTTP port)."""
+    if model.engine == "triton":
+        return Port(triton.METRICS_PORT, name="metrics")
+    return model_ports(model)[0]
+
+
+def model_labels(model: Model) -> dict[str, str]:
+    """Labels selecting the model's pods (all engines, KServe predictors included)."""
+    return {"app.kubernetes.io/instance": model.name, MODEL_LABEL: model.name}
+
+
+def downloads_at_start(model: Model) -> bool:
+    """True when the model's pods fetch weights from outside at start (Hub revisions, LoRA
+    adapters, or an object store Triton reads itself)."""
+    return model.source.uri.startswith(("hf://", "s3://", "gs://")) or bool(model.lora_adapters)
+
+
+def _store_node(store: VectorDatabase | Cache) -> Node:
+    kind: NodeKind = "cache" if isinstance(store, Cache) else "vector-database"
+    if isinstance(store, VectorDatabase) and store.engine == "pinecone":
+        return Node(store_id(store.name), kind, store.name, store.namespace,
+                    hosts=tuple(store.egress_hosts()))
+    if isinstance(store, VectorDatabase) and store.engine == "pgvector" and \
+            store.pgvector_settings.operator == "cloudnative-pg":
+        labels = {CNPG_LABEL: store.name}
+    else:
+        labels = store_selector(store.name)
+    return Node(store_id(store.name), kind, store.name, store.namespace, labels, managed=True)
+
+
+def client_ports(store: VectorDatabase | Cache) -> tuple[Port, ...]:
+    """Ports clients of a store connect to."""
+    if isinstance(store, Cache):
+        return (Port(redis.PORT, name="redis"),)
+    if store.engine == "weaviate":
+        return (Port(weaviate.HTTP_PORT, name="http"), Port(weaviate.GRPC_PORT, name="grpc"))
+    if store.engine == "pgvector":
+        return (Port(postgres.PORT, name="postgres"),)
+    return (Port(HTTPS, name="https"),)
+
+
+def _peer_ports(store: VectorDatabase | Cache) -> tuple[Port, ...]:
+    if isinstance(store, VectorDatabase) and store.engine == "weaviate" and store.replicas > 1:
+        gossip = store.weaviate_settings.gossip_port
+        return (Port(gossip, "TCP", "gossip"), Port(gossip, "UDP", "gossip-udp"),
+                Port(gossip + 1, name="data"),
+                *(Port(p, name="raft") for p in WEAVIATE_RAFT_PORTS))
+    if _is_cnpg(store):
+        return (Port(postgres.PORT, name="postgres"), Port(CNPG_STATUS_PORT, name="status"))
+    return ()
+
+
+def _is_cnpg(store: VectorDatabase | Cache) -> bool:
+    return isinstance(store, VectorDatabase) and store.engine == "pgvector" and \
+        store.pgvector_settings.operator == "cloudnative-pg"
+
+
+def _metrics_port(store: VectorDatabase | Cache) -> Port | None:
+    if isinstance(store, Cache):
+        return Port(redis.EXPORTER_PORT, name="metrics") if store.redis.exporter else None
+    if store.engine == "weaviate":
+        return Port(weaviate.METRICS_PORT, name="metrics") \
+            if store.weaviate_settings.metrics else None
+    if _is_cnpg(store):
+        return Port(CNPG_METRICS_PORT, name="metrics")
+    return None
+
+
+def prometheus_namespace(profile: Profile) -> str:
+    """Namespace of the Prometheus pods."""
+    pods = profile.spec.security.network_policies.prometheus
+    if pods.namespace:
+        return pods.namespace
+    observability = profile.spec.observability
+    return observability.namespace if observability is not None else "monitoring"
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+
+    def add(self, node: Node) -> str:
+        self.nodes.setdefault(node.id, node)
+        return node.id
+
+    def edge(self, source: str, target: str, ports: tuple[Port, ...], purpose: Purpose) -> None:
+        if ports:
+            self.edges.append(Edge(source, target, ports, purpose))
+
+    def host(self, host: str) -> str:
+        return self.add(Node(host_id(host), "external", host, hosts=(host,)))
+
+
+def platform_graph(profile: Profile) -> PlatformGraph:
+    """The graph of the profile's platform."""
+    spec = profile.spec
+    policies = spec.security.network_policies
+    g = _Builder()
+    dns = g.add(Node("dns", "dns", "kube-dns", DNS_NAMESPACE, dict(DNS_LABELS)))
+    prometheus = g.add(Node("prometheus", "prometheus", "prometheus",
+                            prometheus_namespace(profile), dict(policies.prometheus.pod_labels)))
+    stores: dict[str, VectorDatabase | Cache] = {d.name: d for d in spec.vector_databases}
+    stores.update({c.name: c for c in spec.caches})
+    for model in spec.models:
+        g.add(Node(model_id(model.name), "model", model.name, model.namespace,
+                   model_labels(model), managed=True))
+    for store in stores.values():
+        g.add(_store_node(store))
+    gateway = spec.gateway
+    if gateway is not None:
+        gw = g.add(Node(f"gateway:{gateway.name}", "gateway", gateway.name,
+                        gateway.data_plane_namespace, gateway.data_plane_labels))
+        models = {m.name: m for m in spec.models}
+        for route in gateway.routes:
+            if route.model in models:
+                g.edge(gw, model_id(route.model), model_ports(models[route.model])[:1],
+                       "inference")
+    for model in spec.models:
+        node = model_id(model.name)
+        for other in model.uses_models:
+            target = next((m for m in spec.models if m.name == other), None)
+            if target is not None:
+                g.edge(node, model_id(other), model_ports(target), "model-call")
+        for name in [*model.vector_databases, *model.caches]:
+            used = stores.get(name)
+            if used is None:
+                continue
+            if isinstance(used, VectorDatabase) and not used.runs_in_cluster:
+                for host in used.egress_hosts():
+                    g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "provider-api")
+                continue
+            purpose: Purpose = "cache" if isinstance(used, Cache) else "retrieval"
+            g.edge(node, store_id(name), client_ports(used), purpose)
+        if downloads_at_start(model):
+            for host in policies.model_source_hosts:
+                g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "weights")
+        g.edge(prometheus, node, (model_metrics_port(model),), "metrics")
+        g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
+               "dns")
+    for store in stores.values():
+        if isinstance(store, VectorDatabase) and not store.runs_in_cluster:
+            continue
+        node = store_id(store.name)
+        g.edge(node, node, _peer_ports(store), "cluster")
+        if isinstance(store, VectorDatabase) and store.engine == "weaviate":
+            for host in store.egress_hosts():
+                g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "provider-api")
+        if _is_cnpg(store):
+            operator = g.add(Node("cnpg-operator", "operator", "cloudnative-pg",
+                                  CNPG_OPERATOR_NAMESPACE, dict(CNPG_OPERATOR_LABELS)))
+            g.edge(operator, node, (Port(CNPG_STATUS_PORT, name="status"),
+                                    Port(postgres.PORT, name="postgres")), "operator")
+            if policies.api_server_cidrs:
+                api = g.add(Node("kubernetes-api", "kubernetes-api", "kubernetes",
+                                 cidrs=tuple(policies.api_server_cidrs)))
+                g.edge(node, api, (Port(policies.api_server_port, name="https"),),
+                       "kubernetes-api")
+        metrics = _metrics_port(store)
+        if metrics is not None:
+            g.edge(prometheus, node, (metrics,), "metrics")
+        g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
+               "dns")
+    return PlatformGraph(tuple(g.nodes.values()), tuple(g.edges))
+
+
+def iter_pod_edges(graph: PlatformGraph) -> Iterator[tuple[Node, Node, Port]]:
+    """Every (source, target, port) the graph allows, one port at a time."""
+    for edge in graph.edges:
+        for port in edge.ports:
+            yield graph.node(edge.source), graph.node(edge.target), port

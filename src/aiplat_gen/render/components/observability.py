@@ -1,0 +1,102 @@
+"""Observability of the model servers (`spec.observability`; nothing is rendered without it):
+
+- a ServiceMonitor (or, with `prometheus.scrapeWith: PodMonitor`, a PodMonitor)
+  (monitoring.coreos.com/v1) per vLLM and Triton model, in the model's namespace, labelled with
+  `prometheus.monitorLabels` (what the Prometheus selects; kube-prometheus-stack:
+  `release: kube-prometheus-stack`). It scrapes `/metrics` on the `http` port (vLLM, 8000) or
+  the `metrics` port (Triton, 8002) every `prometheus.scrapeInterval`, and copies the pod label
+  `ai.platform/model` onto the series as `ai_platform_model` (`podTargetLabels`), which the
+  queries select Triton and HTTP series by;
+- a PrometheusRule `<platform>-models` in `spec.observability.namespace`, labelled with
+  `prometheus.ruleLabels`, with the alerts of `alerts` (see that module for the list);
+- the Grafana dashboard ConfigMap `<platform>-models-dashboard` (see `dashboards`).
+
+The GPU Operator's DCGM ServiceMonitor gets the same `monitorLabels`, so the Prometheus scrapes
+GPU metrics too; its `honorLabels` (`spec.gpuOperator.dcgmHonorLabels`) decides the label
+names every GPU query uses. With `tracing`, vLLM servers send OpenTelemetry traces to the
+collector (`--otlp-traces-endpoint`; the OpenTelemetry packages ship with current vLLM images).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiplat_gen.platform.telemetry import monitored_models
+from aiplat_gen.profile.schema.observability import Observability
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.serving import Model
+from aiplat_gen.render.components.alerts import rule_groups
+from aiplat_gen.render.components.base import RenderContext, Rendered, labels
+from aiplat_gen.render.components.dashboards import dashboard_json
+from aiplat_gen.render.components.serving_common import (
+    MODEL_LABEL,
+    ModelContext,
+    model_context,
+    selector,
+)
+
+COMPONENT = "monitoring"
+METRICS_PORTS = {"vllm": "http", "triton": "metrics"}
+POD_TARGET_LABELS = [MODEL_LABEL]
+
+
+def render(ctx: RenderContext) -> Rendered:
+    """Monitors, the PrometheusRule and the dashboard ConfigMap."""
+    profile = ctx.profile
+    obs = profile.spec.observability
+    models = monitored_models(profile)
+    if obs is None or not models:
+        return Rendered()
+    objects: list[dict[str, Any]] = []
+    for model in models:
+        objects += monitor(ctx, obs, model)
+    platform = profile.spec.platform.name
+    rules_name = f"{platform}-models"
+    objects += ctx.render("observability/prometheusrule.yaml.j2", name=rules_name,
+                          namespace=obs.namespace,
+                          labels={**labels(profile, rules_name, COMPONENT),
+                                  **obs.prometheus.rule_labels},
+                          groups=rule_groups(profile, obs, models))
+    if obs.grafana.enabled:
+        name = f"{platform}-models-dashboard"
+        objects += ctx.render("observability/dashboard-configmap.yaml.j2", name=name,
+                              namespace=obs.namespace,
+                              labels={**labels(profile, name, COMPONENT),
+                                      obs.grafana.sidecar_label: obs.grafana.sidecar_label_value},
+                              data={f"{platform}-models.json": dashboard_json(profile, models)})
+    return Rendered(objects=objects)
+
+
+def monitor(ctx: RenderContext, obs: Observability, model: Model) -> list[dict[str, Any]]:
+    """The ServiceMonitor or PodMonitor of a model's servers."""
+    prometheus = obs.prometheus
+    kind = "servicemonitor" if prometheus.scrape_with == "ServiceMonitor" else "podmonitor"
+    endpoint = {"port": METRICS_PORTS[model.engine], "path": "/metrics",
+                "interval": prometheus.scrape_interval}
+    return ctx.render(f"observability/{kind}.yaml.j2", name=model.name,
+                      namespace=model.namespace,
+                      labels={**labels(ctx.profile, model.name, COMPONENT,
+                                       **{MODEL_LABEL: model.name}),
+                              **prometheus.monitor_labels},
+                      selector=selector(model_context(ctx.profile, model)),
+                      pod_target_labels=POD_TARGET_LABELS, endpoints=[endpoint])
+
+
+def tracing_args(profile: Profile) -> list[str]:
+    """vLLM flags that send traces to the profile's collector (none without `tracing`)."""
+    obs = profile.spec.observability
+    if obs is None or obs.tracing is None:
+        return []
+    return ["--otlp-traces-endpoint", obs.tracing.otlp_endpoint]
+
+
+def tracing_env(mc: ModelContext) -> list[dict[str, str]]:
+    """OpenTelemetry environment of a vLLM server: its service name and the transport."""
+    obs = mc.profile.spec.observability
+    if obs is None or obs.tracing is None:
+        return []
+    env = [{"name": "OTEL_SERVICE_NAME", "value": mc.name},
+           {"name": "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "value": obs.tracing.protocol}]
+    if obs.tracing.otlp_endpoint.startswith("http://"):
+        env.append({"name": "OTEL_EXPORTER_OTLP_TRACES_INSECURE", "value": "true"})
+    return env

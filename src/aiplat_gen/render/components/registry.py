@@ -1,0 +1,59 @@
+"""The component registry: each entry turns the profile into objects for one folder of base/.
+
+Components are listed explicitly, in render order; adding one means adding a module and a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiplat_gen.render.components import (
+    argocd,
+    autoscaling,
+    cluster,
+    gateway,
+    gpu_operator,
+    kserve,
+    network_policies,
+    observability,
+    postgres,
+    rbac,
+    redis,
+    secrets,
+    triton,
+    vllm,
+    weaviate,
+)
+from aiplat_gen.render.components.base import RenderContext, Rendered
+
+if TYPE_CHECKING:
+    from aiplat_gen.render.pipeline import FullRender
+
+Component = Callable[[RenderContext], Rendered]
+
+COMPONENTS: dict[str, Component] = {
+    "cluster": cluster.render,
+    "gpu-operator": gpu_operator.render,
+    "vllm": vllm.render,
+    "triton": triton.render,
+    "kserve": kserve.render,
+    "autoscaling": autoscaling.render,
+    "observability": observability.render,
+    "weaviate": weaviate.render,
+    "postgres": postgres.render,
+    "redis": redis.render,
+    "external-secrets": secrets.render,
+    "gateway": gateway.render,
+    "rbac": rbac.render,
+    "network-policies": network_policies.render,
+}
+
+# Outputs beside base/, overlays/ and helm/: each entry turns a profile and the full renders of its
+# `extends` chain (root first) into objects for `output/<key>/<profile>/`. They run after the
+# components because they need the whole render (the kinds, namespaces and charts it uses).
+TreeOutput = Callable[[RenderContext, "Sequence[tuple[str, FullRender]]"], list[dict[str, Any]]]
+
+TREE_OUTPUTS: dict[str, TreeOutput] = {
+    "argocd": argocd.render,
+}

@@ -1,0 +1,289 @@
+"""What vLLM, Triton and KServe workloads share: labels, placement, GPUs, security, volumes.
+
+Every model server pod
+
+- runs on its node pool (pool selector and tolerations), with its priority class, spread over
+  nodes (`topologySpreadConstraints` on `kubernetes.io/hostname`, `ScheduleAnyway`);
+- requests its GPUs in requests and limits: `nvidia.com/gpu`, or `nvidia.com/mig-<profile>` on
+  a MIG pool under the `mixed` strategy; memory request and limit, CPU request;
+- is `restricted`: non-root (UID/GID 1000, the `triton-server` user of the Triton image), no
+  privilege escalation, all capabilities dropped, seccomp `RuntimeDefault`, read-only root file
+  system; `HOME` (`/home/aiplat`, which holds `~/.cache`, `~/.triton`, `~/.config`, `~/.nv`)
+  and `/tmp` are emptyDirs, `/dev/shm` is a memory emptyDir sized by `resources.shmSize`
+  (counted in the memory limit); `USER` is set because the UID has no passwd entry (PyTorch's
+  cache paths call `getpass.getuser()`);
+- drains: a `preStop` sleep lets endpoints drop the pod before SIGTERM, and
+  `terminationGracePeriodSeconds` = that sleep + `drainSeconds`;
+- downloads and verifies its pinned weights in an init container (`serving_prefetch`) into the
+  weights volume, mounted read-only into the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiplat_gen.platform.facts.models import ARCHITECTURES, Architecture
+from aiplat_gen.platform.memory import Device, device_for
+from aiplat_gen.platform.scheduling import placement, pool_named
+from aiplat_gen.platform.workload_resources import model_fetch, model_server
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.serving import Model
+from aiplat_gen.render.components.base import RenderContext, labels
+from aiplat_gen.render.components.serving_prefetch import (
+    SCRIPT,
+    PrefetchItem,
+    hub_repo,
+    prefetch_env,
+)
+
+COMPONENT = "model-server"
+MODEL_LABEL = "ai.platform/model"
+QUANTIZATION_LABEL = "ai.platform/quantization"
+ENGINE_LABEL = "ai.platform/engine"
+REVISION_ANNOTATION = "ai.platform/revision"
+SHA256_ANNOTATION = "ai.platform/weights-sha256"
+SOURCE_ANNOTATION = "ai.platform/source"
+
+RUN_AS = 1000
+HOME = "/home/aiplat"
+WEIGHTS_MOUNT = "/models"
+PRESTOP_SLEEP_SECONDS = 15
+DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.11.0"
+DEFAULT_TRITON_IMAGE = "nvcr.io/nvidia/tritonserver:25.12-py3"
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """One model with everything its renderers look up: pool, device, labels."""
+
+    profile: Profile
+    model: Model
+    device: Device
+    architecture: Architecture | None
+    priority_class: str | None
+
+    @property
+    def name(self) -> str:
+        """The model's object name."""
+        return self.model.name
+
+    @property
+    def served_name(self) -> str:
+        """The name clients address the model by."""
+        return self.model.served_model_name or self.model.name
+
+
+def model_context(profile: Profile, model: Model) -> ModelContext:
+    """Resolve the model's pool, device and priority class (validated by the serving checks)."""
+    pool = pool_named(profile, model.node_pool)
+    assert pool is not None, f"model {model.name}: unknown pool {model.node_pool}"
+    device = device_for(pool, profile.spec.gpu_operator.mig_strategy)
+    assert device is not None, f"model {model.name}: pool {pool.name} has no known GPU"
+    default = next((c.name for c in profile.spec.priority_classes
+                    if c.default_for == "inference"), None)
+    arch = ARCHITECTURES.get(model.architecture) if model.architecture else None
+    return ModelContext(profile, model, device, arch, model.priority_class or default)
+
+
+def models_of(ctx: RenderContext, engine: str) -> list[ModelContext]:
+    """The profile's models served by one engine, in profile order."""
+    return [model_context(ctx.profile, m) for m in ctx.profile.spec.models if m.engine == engine]
+
+
+def image_tag(image: str) -> str | None:
+    """The tag of an image reference (`vllm/vllm-openai:v0.11.0` -> `v0.11.0`), if it has one."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def selector(mc: ModelContext) -> dict[str, str]:
+    """Pod selector labels: stable across environments and image changes."""
+    return {"app.kubernetes.io/instance": mc.name, MODEL_LABEL: mc.name}
+
+
+def model_labels(mc: ModelContext, image: str | None) -> dict[str, str]:
+    """Recommended labels plus the model, engine and quantization labels (DESIGN 4)."""
+    model = mc.model
+    return labels(mc.profile, mc.name, COMPONENT, image_tag(image) if image else None,
+                  **{MODEL_LABEL: mc.name, ENGINE_LABEL: model.engine,
+                     QUANTIZATION_LABEL: model.quantization or "none"})
+
+
+def model_annotations(mc: ModelContext, revision: str | None = None,
+                      sha256: str | None = None) -> dict[str, str]:
+    """Where the weights come from: source, pinned revision, manifest sha256."""
+    source = mc.model.source
+    result = {SOURCE_ANNOTATION: source.uri}
+    if revision or source.revision:
+        result[REVISION_ANNOTATION] = revision or source.revision or ""
+    if sha256 or source.sha256:
+        result[SHA256_ANNOTATION] = sha256 or source.sha256 or ""
+    return result
+
+
+def weights_dir(revision: str) -> str:
+    """Folder of one revision of the model's weights in the weights volume."""
+    return f"{WEIGHTS_MOUNT}/model/{revision}"
+
+
+def lora_dir(name: str, revision: str) -> str:
+    """Folder of one revision of a LoRA adapter in the weights volume."""
+    return f"{WEIGHTS_MOUNT}/lora/{name}/{revision}"
+
+
+def prefetch_items(mc: ModelContext, revision: str | None = None,
+                   sha256: str | None = None) -> list[PrefetchItem]:
+    """The Hub revisions the init container fetches: the model (when it comes from the Hub)
+    and its LoRA adapters."""
+    model = mc.model
+    items: list[PrefetchItem] = []
+    rev = revision or model.source.revision
+    digest = sha256 or model.source.sha256
+    if model.source.uri.startswith("hf://") and rev and digest:
+        items.append(PrefetchItem(hub_repo(model.source.uri), rev, digest, weights_dir(rev)))
+    for adapter in model.lora_adapters:
+        items.append(PrefetchItem(hub_repo(adapter.uri), adapter.revision, adapter.sha256,
+                                  lora_dir(adapter.name, adapter.revision)))
+    return items
+
+
+def pod_security_context() -> dict[str, Any]:
+    """Pod-level `restricted` settings; fsGroup makes the weights volume writable for the UID."""
+    return {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def container_security_context() -> dict[str, Any]:
+    """Container-level `restricted` settings with a read-only root file system."""
+    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
+
+
+def home_env() -> list[dict[str, Any]]:
+    """HOME and USER for a UID without a passwd entry, with caches under the home emptyDir."""
+    return [{"name": "HOME", "value": HOME}, {"name": "USER", "value": "aiplat"},
+            {"name": "HF_HOME", "value": f"{HOME}/.cache/huggingface"}]
+
+
+def profile_env(model: Model) -> list[dict[str, Any]]:
+    """The model's own `env` entries, in name order (after the variables aiplat-gen sets)."""
+    return [{"name": k, "value": v} for k, v in sorted(model.env.items())]
+
+
+def scratch_volumes(mc: ModelContext) -> list[dict[str, Any]]:
+    """`/tmp`, HOME and the memory-backed `/dev/shm`."""
+    return [
+        {"name": "tmp", "emptyDir": {}},
+        {"name": "home", "emptyDir": {}},
+        {"name": "shm", "emptyDir": {"medium": "Memory",
+                                     "sizeLimit": mc.model.resources.shm_size}},
+    ]
+
+
+def scratch_mounts() -> list[dict[str, Any]]:
+    """Mounts of the scratch volumes."""
+    return [{"name": "tmp", "mountPath": "/tmp"}, {"name": "home", "mountPath": HOME},
+            {"name": "shm", "mountPath": "/dev/shm"}]
+
+
+def weights_volume(mc: ModelContext) -> dict[str, Any]:
+    """The weights PVC as a pod volume (shared storage; per-replica storage uses a claim
+    template of the same name instead)."""
+    return {"name": "weights", "persistentVolumeClaim": {"claimName": pvc_name(mc)}}
+
+
+def pvc_name(mc: ModelContext) -> str:
+    """Name of the shared weights PVC (or of the StatefulSet claim template)."""
+    return f"{mc.name}-weights"
+
+
+def server_resources(mc: ModelContext) -> tuple[str, dict[str, Any]]:
+    """The server container's name and resources (`workload_resources.model_server`)."""
+    server = model_server(mc.model, mc.device)
+    return server.name, server.resources()
+
+
+def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem]
+                       ) -> dict[str, Any]:
+    """The init container that downloads and verifies the weights (see `serving_prefetch`);
+    its resources come from `workload_resources.model_fetch`."""
+    fetch = model_fetch(mc.model)
+    env = [*home_env(), prefetch_env(items)]
+    token = mc.model.hf_token
+    if token is not None:
+        env.append({"name": "HF_TOKEN",
+                    "valueFrom": {"secretKeyRef": {"name": token.name, "key": token.key}}})
+    return {
+        "name": fetch.name,
+        "image": image,
+        "command": ["python3", "-c", SCRIPT],
+        "env": env,
+        "resources": fetch.resources(),
+        "securityContext": container_security_context(),
+        "volumeMounts": [{"name": "weights", "mountPath": WEIGHTS_MOUNT},
+                         *(m for m in scratch_mounts() if m["name"] != "shm")],
+        "workingDir": HOME,
+    }
+
+
+def http_probes(port: str, live: str, ready: str, startup_seconds: int) -> dict[str, Any]:
+    """startupProbe (model loading takes minutes), then readiness and liveness."""
+    period = 10
+    return {
+        "startupProbe": {"httpGet": {"path": ready, "port": port}, "periodSeconds": period,
+                         "timeoutSeconds": 5,
+                         "failureThreshold": max(1, -(-startup_seconds // period))},
+        "readinessProbe": {"httpGet": {"path": ready, "port": port}, "periodSeconds": period,
+                           "timeoutSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {"httpGet": {"path": live, "port": port}, "periodSeconds": 20,
+                          "timeoutSeconds": 5, "failureThreshold": 3},
+    }
+
+
+def startup_seconds(weights_gib: float) -> int:
+    """Time allowed for a server to load: 10 minutes plus 10 s per GiB of weights, at most
+    an hour (CUDA graph capture and compilation come on top of reading the weights)."""
+    return min(3600, 600 + int(10 * weights_gib))
+
+
+def prestop() -> dict[str, Any]:
+    """`preStop` sleep: endpoints drop the pod before the server gets SIGTERM."""
+    return {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_SECONDS)]}}}
+
+
+def pod_spec(mc: ModelContext, containers: list[dict[str, Any]],
+             init_containers: list[dict[str, Any]], volumes: list[dict[str, Any]]
+             ) -> dict[str, Any]:
+    """The pod spec every engine shares around its containers."""
+    pool = pool_named(mc.profile, mc.model.node_pool)
+    assert pool is not None
+    place = placement(pool)
+    spec: dict[str, Any] = {
+        # Its own ServiceAccount (components.rbac), and no token: the server calls no API.
+        "serviceAccountName": mc.name,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+    }
+    if mc.priority_class:
+        spec["priorityClassName"] = mc.priority_class
+    spec["nodeSelector"] = place.node_selector
+    if place.tolerations:
+        spec["tolerations"] = place.tolerations
+    spec["topologySpreadConstraints"] = [topology_spread(mc)]
+    spec["securityContext"] = pod_security_context()
+    spec["terminationGracePeriodSeconds"] = PRESTOP_SLEEP_SECONDS + mc.model.drain_seconds
+    if init_containers:
+        spec["initContainers"] = init_containers
+    spec["containers"] = containers
+    spec["volumes"] = volumes
+    return spec
+
+
+def topology_spread(mc: ModelContext) -> dict[str, Any]:
+    """Spread replicas over nodes where possible (never blocks scheduling)."""
+    return {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector(mc)}}
