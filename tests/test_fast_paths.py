@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.core import yamlio
-from aiplat_gen.render.components.base import Placed, RenderContext
 from aiplat_gen.render import templating
+from aiplat_gen.render.components.base import Placed, RenderContext
 from aiplat_gen.render.pipeline import render_full
 from conftest import REPO
 
