@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from aiplat_gen.checks.validate import Loc, Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
+from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
 from aiplat_gen.profile.schema.autoscaling import Autoscaling
 from aiplat_gen.profile.schema.profile import Profile
@@ -30,7 +31,8 @@ def autoscaling_bounds(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         if model.engine not in MONITORED_ENGINES:
             yield at.diagnostic((*loc[:-1], "engine"), f"{model.engine!r} models cannot use "
                                 "`autoscaling`", "KServe scales its predictor itself; autoscale "
-                                "vllm or triton models, or remove `autoscaling`")
+                                f"{' or '.join(MONITORED_ENGINES)} models, or remove "
+                                "`autoscaling`")
         if settings.min_replicas > settings.max_replicas:
             yield at.diagnostic((*loc, "minReplicas"), f"minReplicas {settings.min_replicas} is "
                                 f"above maxReplicas {settings.max_replicas}",
@@ -90,7 +92,8 @@ def autoscaling_thresholds(profile: Profile, at: Locator) -> Iterator[Diagnostic
         if targets.kv_cache_usage is not None:
             yield from _positive(targets.kv_cache_usage, (*tloc, "kvCacheUsage"),
                                  "targets.kvCacheUsage", at, 1)
-            if model.engine != "vllm":
+            exported = descriptor(model.engine).metrics
+            if exported is None or exported.kv_cache_usage is None:
                 yield at.diagnostic((*tloc, "kvCacheUsage"), f"{model.engine} models export no "
                                     "KV-cache metric", "scale them on queueDepth")
         if targets.gpu_utilization is not None:

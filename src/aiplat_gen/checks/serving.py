@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.engines import ENGINES, descriptor, runtime_of
+from aiplat_gen.platform.engines.vllm import VLLM
 from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import total_weights_gib
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.profile.schema.types import parse_quantity
-from aiplat_gen.render.components import triton, vllm
 
 WARNING = Severity.WARNING
 GIB = 1024**3
@@ -25,10 +26,7 @@ GIB = 1024**3
 
 def uses_llm_runtime(model: Model) -> bool:
     """vLLM itself, or KServe's Hugging Face runtime (vLLM backend)."""
-    if model.engine == "vllm":
-        return True
-    return model.engine == "kserve" and (model.kserve is None
-                                         or model.kserve.runtime == "huggingface")
+    return runtime_of(model).llm
 
 
 def parameters_of(model: Model) -> int | None:
@@ -80,11 +78,10 @@ def model_references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
 
 def _engine_sections(model: Model, loc: tuple[str | int, ...], at: Locator
                      ) -> Iterator[Diagnostic]:
-    if model.kserve is not None and model.engine != "kserve":
+    engine = descriptor(model.engine)
+    if model.kserve is not None and not engine.kserve_settings:
         yield at.diagnostic((*loc, "kserve"), "`kserve` settings need `engine: kserve`")
-    wants_triton = model.engine == "triton" or (
-        model.engine == "kserve" and model.kserve is not None
-        and model.kserve.runtime == "triton")
+    wants_triton = runtime_of(model).model_repository
     if model.triton is not None and not wants_triton:
         yield at.diagnostic((*loc, "triton"), "`triton` settings need `engine: triton` (or the "
                             "KServe triton runtime)")
@@ -92,9 +89,10 @@ def _engine_sections(model: Model, loc: tuple[str | int, ...], at: Locator
         yield at.diagnostic(loc, "a Triton model repository needs `triton.models`",
                             "list the repository's models to load, e.g. triton: {models: "
                             "[embedder]}")
-    if model.lora_adapters and model.engine != "vllm":
+    if model.lora_adapters and not engine.lora:
+        serving = ", ".join(e for e in ENGINES if descriptor(e).lora)
         yield at.diagnostic((*loc, "loraAdapters"),
-                            f"LoRA adapters are served by engine vllm, not {model.engine}")
+                            f"LoRA adapters are served by engine {serving}, not {model.engine}")
     seen: set[str] = set()
     for k, adapter in enumerate(model.lora_adapters):
         if adapter.name in seen:
@@ -112,7 +110,7 @@ def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         loc = ("spec", "models", i)
         source = model.source
         hub = source.uri.startswith("hf://")
-        if not hub and model.engine != "triton":
+        if not hub and not descriptor(model.engine).object_store_weights:
             yield at.diagnostic((*loc, "source", "uri"),
                                 f"engine {model.engine} takes weights from the Hugging Face Hub "
                                 "(hf://<org>/<repo>)",
@@ -139,7 +137,7 @@ def _storage(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[
         return
     sloc = (*loc, "storage")
     most = model.autoscaling.max_replicas if model.autoscaling else model.replicas
-    if storage.per_replica and model.engine == "kserve":
+    if storage.per_replica and not descriptor(model.engine).per_replica_storage:
         yield at.diagnostic((*sloc, "perReplica"), "KServe predictors share one weights volume",
                             "use accessMode: ReadWriteMany for several replicas")
     elif not storage.per_replica and most > 1 and storage.access_mode != "ReadWriteMany":
@@ -179,7 +177,7 @@ def _canary(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[D
 
 
 MANAGED_FIELDS = {
-    "--served-model-name": "servedModelName", "--port": "(fixed: 8000)",
+    "--served-model-name": "servedModelName", "--port": f"(fixed: {VLLM.api_ports[0].number})",
     "--tensor-parallel-size": "gpus", "-tp": "gpus", "--max-model-len": "maxModelLen",
     "--max_model_len": "maxModelLen", "--gpu-memory-utilization": "gpuMemoryUtilization",
     "--dtype": "dtype", "--quantization": "quantization", "-q": "quantization",
@@ -194,14 +192,7 @@ MANAGED_FIELDS = {
 
 def managed_flags(model: Model) -> frozenset[str]:
     """Flags aiplat-gen sets for this model's engine and runtime."""
-    if model.engine == "vllm":
-        return vllm.MANAGED_FLAGS
-    if model.engine == "triton":
-        return triton.MANAGED_FLAGS
-    if uses_llm_runtime(model):
-        return vllm.MANAGED_FLAGS | {"--model_name", "--model_dir", "--max_model_len"}
-    return frozenset({"--model-control-mode", "--load-model", "--model-repository",
-                      "--model-store"})
+    return runtime_of(model).managed_flags
 
 
 def model_settings(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiplat_gen.platform.facts.metrics import MODEL_TARGET_LABEL, dcgm_workload_labels
-
-Matcher = tuple[str, str, str]
-"""(label, operator, value), e.g. ("namespace", "=", "llm")."""
+from aiplat_gen.platform.engines import EngineMetrics, Timing, descriptor
+from aiplat_gen.platform.engines.base import Matcher
+from aiplat_gen.platform.facts.metrics import MODEL_TARGET_LABEL, Metric, dcgm_workload_labels
+from aiplat_gen.profile.schema.serving import Engine
 
 RATE_WINDOW = "5m"
 
@@ -29,8 +29,8 @@ class ModelSeries:
 
     name: str
     """The model (and workload) name: the `ai.platform/model` label."""
-    engine: str
-    """`vllm` or `triton`."""
+    engine: Engine
+    """A monitored engine (one whose descriptor has `metrics`)."""
     namespace: str
     served_name: str
     """vLLM's `model_name` label."""
@@ -48,10 +48,20 @@ class ModelSeries:
             return f"{self.name}-[0-9]+"
         return f"{self.name}-[a-z0-9]+-[a-z0-9]+"
 
+    @property
+    def metrics(self) -> EngineMetrics:
+        """The series the model's engine exports."""
+        metrics = descriptor(self.engine).metrics
+        if metrics is None:
+            raise ValueError(f"aiplat-gen does not monitor {self.engine} models")
+        return metrics
+
     def server(self) -> list[Matcher]:
-        """Matchers of the model server's own series."""
-        if self.engine == "vllm":
-            return [("namespace", "=", self.namespace), ("model_name", "=", self.served_name)]
+        """Matchers of the model server's own series: by the served model name where the
+        engine labels its series with it, else by the pods' target label."""
+        label = self.metrics.served_name_label
+        if label is not None:
+            return [("namespace", "=", self.namespace), (label, "=", self.served_name)]
         return self.target()
 
     def target(self) -> list[Matcher]:
@@ -88,19 +98,33 @@ def _rate(metric: str, matchers: list[Matcher], window: str = RATE_WINDOW) -> st
     return f"sum(rate({selector(metric, matchers)}[{window}]))"
 
 
+def _needed(metric: Metric | None, m: ModelSeries, what: str) -> Metric:
+    if metric is None:
+        raise ValueError(f"{m.engine} exports no {what} metric")
+    return metric
+
+
+def _timing(m: ModelSeries, timing: Timing) -> str:
+    """p95 of a histogram (seconds), or the mean per completed request of a duration counter."""
+    if timing.quantile:
+        bucket = selector(f"{timing.metric.name}_bucket", m.server())
+        return f"histogram_quantile(0.95, sum by (le) (rate({bucket}[{RATE_WINDOW}])))"
+    return (f"{_rate(timing.metric.name, m.server())} / "
+            f"{_rate(m.metrics.requests.name, m.server())} / {timing.units_per_second}")
+
+
 # --- autoscaling signals (sums: the autoscaler divides by the per-replica target) ------------
 
 def queue_depth(m: ModelSeries) -> str:
     """Requests waiting for the model, summed over its replicas."""
-    metric = ("vllm:num_requests_waiting" if m.engine == "vllm"
-              else "nv_inference_pending_request_count")
-    return f"sum({selector(metric, m.server())})"
+    return f"sum({selector(m.metrics.queue_depth.name, m.server())})"
 
 
 def kv_cache_sum(m: ModelSeries) -> str:
     """KV-cache use (0-1) summed over replicas: divided by a per-replica target it gives the
     replicas needed."""
-    return f"sum({selector('vllm:kv_cache_usage_perc', m.server())})"
+    metric = _needed(m.metrics.kv_cache_usage, m, "KV-cache")
+    return f"sum({selector(metric.name, m.server())})"
 
 
 def gpu_utilization_per_replica_sum(m: ModelSeries) -> str:
@@ -114,63 +138,55 @@ def gpu_utilization_per_replica_sum(m: ModelSeries) -> str:
 
 def request_rate(m: ModelSeries) -> str:
     """Completed requests per second."""
-    if m.engine == "vllm":
-        return _rate("vllm:request_success_total", m.server())
-    return _rate("nv_inference_request_success", m.server())
+    return _rate(m.metrics.requests.name, m.server())
 
 
 def running(m: ModelSeries) -> str:
     """Requests being processed (vLLM)."""
-    return f"sum({selector('vllm:num_requests_running', m.server())})"
+    metric = _needed(m.metrics.running, m, "running-requests")
+    return f"sum({selector(metric.name, m.server())})"
 
 
 def latency_p95(m: ModelSeries) -> str:
     """p95 end-to-end latency in seconds (vLLM histogram); Triton exports counters only, so its
     mean latency."""
-    if m.engine == "vllm":
-        bucket = selector("vllm:e2e_request_latency_seconds_bucket", m.server())
-        return f"histogram_quantile(0.95, sum by (le) (rate({bucket}[{RATE_WINDOW}])))"
-    return (f"{_rate('nv_inference_request_duration_us', m.server())} / "
-            f"{_rate('nv_inference_request_success', m.server())} / 1e6")
+    return _timing(m, m.metrics.latency)
 
 
 def ttft_p95(m: ModelSeries) -> str:
     """p95 time to first token in seconds (vLLM)."""
-    bucket = selector("vllm:time_to_first_token_seconds_bucket", m.server())
-    return f"histogram_quantile(0.95, sum by (le) (rate({bucket}[{RATE_WINDOW}])))"
+    timing = m.metrics.time_to_first_token
+    if timing is None:
+        raise ValueError(f"{m.engine} exports no time-to-first-token metric")
+    return _timing(m, timing)
 
 
 def queue_time(m: ModelSeries) -> str:
     """Time requests wait before they run: p95 for vLLM (histogram), mean for Triton (seconds)."""
-    if m.engine == "vllm":
-        bucket = selector("vllm:request_queue_time_seconds_bucket", m.server())
-        return f"histogram_quantile(0.95, sum by (le) (rate({bucket}[{RATE_WINDOW}])))"
-    return (f"{_rate('nv_inference_queue_duration_us', m.server())} / "
-            f"{_rate('nv_inference_request_success', m.server())} / 1e6")
+    return _timing(m, m.metrics.queue_time)
 
 
 def throughput(m: ModelSeries) -> list[tuple[str, str]]:
     """(legend, query) of the work done per second: tokens for vLLM, inferences for Triton."""
-    if m.engine == "vllm":
-        return [("prompt tokens", _rate("vllm:prompt_tokens_total", m.server())),
-                ("generated tokens", _rate("vllm:generation_tokens_total", m.server()))]
-    return [("inferences", _rate("nv_inference_count", m.server()))]
+    return [(legend, _rate(metric.name, m.server())) for legend, metric in m.metrics.throughput]
 
 
 def error_ratio(m: ModelSeries) -> str:
     """Share of failed requests: HTTP 5xx answers of vLLM's API server, failed Triton
     inferences."""
-    if m.engine == "vllm":
-        errors = _rate("http_requests_total", [*m.target(), ("status", "=", "5xx")])
-        return f"{errors} / {_rate('http_requests_total', m.target())}"
-    failed = _rate("nv_inference_request_failure", m.server())
-    ok = _rate("nv_inference_request_success", m.server())
+    signal = m.metrics.errors
+    matchers = m.target() if signal.by_target else m.server()
+    failed = _rate(signal.failed.name, [*matchers, *signal.failed_matchers])
+    if signal.total is not None:
+        return f"{failed} / {_rate(signal.total.name, matchers)}"
+    ok = _rate(m.metrics.requests.name, matchers)
     return f"{failed} / ({ok} + {failed})"
 
 
 def kv_cache_max(m: ModelSeries) -> str:
     """KV-cache use of the fullest replica (0-1)."""
-    return f"max({selector('vllm:kv_cache_usage_perc', m.server())})"
+    metric = _needed(m.metrics.kv_cache_usage, m, "KV-cache")
+    return f"max({selector(metric.name, m.server())})"
 
 
 def gpu_utilization_avg(m: ModelSeries) -> str:

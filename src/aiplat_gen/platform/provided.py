@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.facts.controllers import CHART_NAMESPACES, CONTROLLERS
 from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.cluster_provides import Controller
@@ -164,11 +165,13 @@ def _controller_uses(profile: Profile) -> Iterator[Reference]:
     for index, model in enumerate(spec.models):
         loc: Loc = ("spec", "models", index)
         user = f"model {model.name!r}"
-        if model.engine == "kserve":
-            yield _use("kserve", (*loc, "engine"), user)
-            if model.kserve is not None and model.kserve.deployment_mode == "Knative":
-                yield _use("knative-serving", (*loc, "kserve", "deploymentMode"), user)
-        if model.autoscaling is not None and model.engine != "kserve":
+        engine_info = descriptor(model.engine)
+        if engine_info.controller is not None:
+            yield _use(engine_info.controller, (*loc, "engine"), user)
+        if engine_info.kserve_settings and model.kserve is not None and \
+                model.kserve.deployment_mode == "Knative":
+            yield _use("knative-serving", (*loc, "kserve", "deploymentMode"), user)
+        if model.autoscaling is not None and engine_info.metrics is not None:
             engine: Controller = "keda" if model.autoscaling.engine == "keda" \
                 else "prometheus-adapter"
             yield _use(engine, (*loc, "autoscaling", "engine"), user)

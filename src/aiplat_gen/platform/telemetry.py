@@ -3,13 +3,15 @@ their series are selected, and what their autoscalers are called."""
 
 from __future__ import annotations
 
+from aiplat_gen.platform.engines import ENGINES, descriptor
 from aiplat_gen.platform.memory import device_for
 from aiplat_gen.platform.promql import ModelSeries
 from aiplat_gen.platform.scheduling import pool_named
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 
-MONITORED_ENGINES = ("vllm", "triton")
+MONITORED_ENGINES = tuple(e for e in ENGINES if descriptor(e).metrics is not None)
+"""Engines whose servers aiplat-gen scrapes, alerts on, charts and autoscales (vLLM, Triton)."""
 KEDA_HPA_PREFIX = "keda-hpa-"
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.memory import Device, device_for
 from aiplat_gen.platform.scheduling import pool_named
 from aiplat_gen.profile.schema.data import Cache, DataResources, VectorDatabase
@@ -35,8 +36,6 @@ from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.profile.schema.types import parse_quantity
 
 FETCH_WEIGHTS = "fetch-weights"
-SERVER_CONTAINERS = {"vllm": "vllm", "triton": "triton", "kserve": "kserve-container"}
-"""The model server container per engine (KServe names the predictor's container itself)."""
 CNPG_BOOTSTRAP = "bootstrap-controller"
 REDIS_EXPORTER_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 REDIS_EXPORTER_LIMITS = {"memory": "64Mi"}
@@ -102,7 +101,7 @@ def model_server(model: Model, device: Device | None) -> Container:
     if device is not None:
         requests[device.resource] = str(model.gpus)
         limits[device.resource] = str(model.gpus)
-    return Container(SERVER_CONTAINERS[model.engine], False, requests, limits)
+    return Container(descriptor(model.engine).server_container, False, requests, limits)
 
 
 def fetches_weights(model: Model) -> bool:
@@ -110,7 +109,7 @@ def fetches_weights(model: Model) -> bool:
     adapters to verify, and always for KServe (the predictor mounts the verified volume)."""
     source = model.source
     hub = source.uri.startswith("hf://") and bool(source.revision) and bool(source.sha256)
-    return model.engine == "kserve" or hub or bool(model.lora_adapters)
+    return descriptor(model.engine).always_fetches_weights or hub or bool(model.lora_adapters)
 
 
 def model_fetch(model: Model) -> Container:

@@ -1,0 +1,155 @@
+"""The shape of an engine descriptor: everything aiplat-gen knows about one serving engine
+(vLLM, Triton, KServe), as data the consumers read instead of branching on the engine's name.
+
+The descriptor types live here rather than in the package's `__init__` so the engine modules
+can import them without importing the package that imports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiplat_gen.platform.facts.metrics import Metric
+from aiplat_gen.profile.schema.cluster_provides import Controller
+from aiplat_gen.profile.schema.serving import Engine
+
+Matcher = tuple[str, str, str]
+"""(label, operator, value), e.g. ("status", "=", "5xx")."""
+
+
+@dataclass(frozen=True)
+class EnginePort:
+    """A named container port of the model server."""
+
+    name: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Probes:
+    """The HTTP paths the kubelet probes (on the first API port)."""
+
+    live: str
+    ready: str
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What runs in the server container and reads the flags aiplat-gen writes. An engine has
+    one; KServe picks one per model (`kserve.runtime`)."""
+
+    name: str
+    llm: bool
+    """vLLM underneath: sized from `architecture`/`parameters` and `maxModelLen`, tensor
+    parallel over the GPUs, bounded by `gpuMemoryUtilization`."""
+    model_repository: bool
+    """Loads a Triton model repository, so the model needs `triton.models`."""
+    managed_flags: frozenset[str]
+    """Flags aiplat-gen derives from the profile; `extraArgs` may not repeat them."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A time the engine measures per request: a histogram in seconds (queries read its p95)
+    or a counter of the total time (queries read the mean per completed request)."""
+
+    metric: Metric
+    units_per_second: str = "1"
+    """For a counter: its units in a second, as a PromQL literal (`1e6` for microseconds)."""
+
+    @property
+    def quantile(self) -> bool:
+        """True when queries read a p95 (a histogram), False for a mean."""
+        return self.metric.type == "histogram"
+
+
+@dataclass(frozen=True)
+class ErrorSignal:
+    """How the share of failed requests is computed."""
+
+    failed: Metric
+    failed_matchers: tuple[Matcher, ...]
+    """Extra matchers that pick the failures out of `failed` (e.g. `status="5xx"`)."""
+    total: Metric | None
+    """A counter of every request, failures included; None: failures plus completed requests."""
+    by_target: bool
+    """Selected by the pods' target label (the HTTP metrics of vLLM's API server) rather than
+    the server's own series labels."""
+
+
+@dataclass(frozen=True)
+class EngineMetrics:
+    """The series aiplat-gen queries for a monitored engine (names and labels from
+    `facts.metrics`)."""
+
+    served_name_label: str | None
+    """The label holding the served model name on the server's own series (vLLM:
+    `model_name`); None: select them by the pods' target label instead."""
+    queue_depth: Metric
+    """Requests waiting, per replica (the autoscalers' main signal)."""
+    queue_word: str
+    """What the engine calls those requests on the dashboard (`waiting`, `pending`)."""
+    requests: Metric
+    """Completed requests."""
+    running: Metric | None
+    kv_cache_usage: Metric | None
+    """KV-cache use (0-1) per replica, for engines that manage one."""
+    latency: Timing
+    time_to_first_token: Timing | None
+    queue_time: Timing
+    throughput: tuple[tuple[str, Metric], ...]
+    """(legend, counter) of the work done: tokens, inferences."""
+    errors: ErrorSignal
+
+
+@dataclass(frozen=True)
+class EngineDescriptor:
+    """One serving engine, as every consumer sees it."""
+
+    name: Engine
+    title: str
+    server_container: str
+    """Name of the model server container (KServe names its predictor's container itself)."""
+    api_ports: tuple[EnginePort, ...]
+    """Ports clients call, the HTTP API first."""
+    metrics_port: EnginePort
+    """Where Prometheus scrapes the server (may be an API port)."""
+    metrics_path: str
+    service_suffix: str
+    """Appended to the model name to name its Service (KServe: `-predictor`)."""
+    service_port: int
+    """The Service port of the HTTP API (KServe's predictor Service listens on 80)."""
+    health: Probes | None
+    """Probe paths aiplat-gen writes; None when the engine's controller sets the probes."""
+    api_prefix: str
+    """Path prefix of the OpenAI-style API the gateway routes to."""
+    chat_completions_path: str
+    runtimes: tuple[Runtime, ...]
+    """What can run in the server container, the default first."""
+    metrics: EngineMetrics | None
+    """The series aiplat-gen monitors and autoscales on; None: not monitored (no monitor,
+    alerts, dashboard row or autoscaler)."""
+    lora: bool
+    """Serves LoRA adapters (`loraAdapters`)."""
+    object_store_weights: bool
+    """Reads weights from `s3://`/`gs://` itself; the others take pinned Hub revisions."""
+    always_fetches_weights: bool
+    """Always has the weights init container (KServe's predictor mounts the verified volume)."""
+    per_replica_storage: bool
+    """Can give each replica its own weights volume (a StatefulSet)."""
+    controller: Controller | None
+    """The controller that must run in the cluster for its objects."""
+    kserve_settings: bool
+    """Reads the model's `kserve` section."""
+
+    @property
+    def container_ports(self) -> tuple[EnginePort, ...]:
+        """Every port of the server container: the API ports, then the metrics port."""
+        if self.metrics_port in self.api_ports:
+            return self.api_ports
+        return (*self.api_ports, self.metrics_port)
+
+    @property
+    def default_runtime(self) -> Runtime:
+        """The runtime of a model that picks none."""
+        return self.runtimes[0]

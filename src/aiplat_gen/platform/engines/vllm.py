@@ -1,0 +1,63 @@
+"""vLLM (`engine: vllm`): the OpenAI-compatible server of the `vllm/vllm-openai` image, metrics and
+health on its HTTP port. Metric names and labels: `facts.metrics` (vLLM v0.11, V1 engine)."""
+
+from __future__ import annotations
+
+from aiplat_gen.platform.engines.base import (
+    EngineDescriptor,
+    EngineMetrics,
+    EnginePort,
+    ErrorSignal,
+    Probes,
+    Runtime,
+    Timing,
+)
+from aiplat_gen.platform.facts.metrics import METRICS
+
+HTTP = EnginePort("http", 8000)
+MANAGED_FLAGS = frozenset({
+    "--model", "--served-model-name", "--port", "--host", "--tensor-parallel-size", "-tp",
+    "--max-model-len", "--gpu-memory-utilization", "--dtype", "--quantization", "-q",
+    "--kv-cache-dtype", "--enable-lora", "--lora-modules", "--max-loras", "--max-lora-rank",
+    "--download-dir", "--revision", "--otlp-traces-endpoint",
+})
+"""Flags of `vllm serve` aiplat-gen derives from the profile."""
+RUNTIME = Runtime("vllm", llm=True, model_repository=False, managed_flags=MANAGED_FLAGS)
+
+VLLM = EngineDescriptor(
+    name="vllm",
+    title="vLLM",
+    server_container="vllm",
+    api_ports=(HTTP,),
+    metrics_port=HTTP,
+    metrics_path="/metrics",
+    service_suffix="",
+    service_port=HTTP.number,
+    health=Probes(live="/health", ready="/health"),
+    api_prefix="/v1",
+    chat_completions_path="/v1/chat/completions",
+    runtimes=(RUNTIME,),
+    metrics=EngineMetrics(
+        served_name_label="model_name",
+        queue_depth=METRICS["vllm:num_requests_waiting"],
+        queue_word="waiting",
+        requests=METRICS["vllm:request_success_total"],
+        running=METRICS["vllm:num_requests_running"],
+        kv_cache_usage=METRICS["vllm:kv_cache_usage_perc"],
+        latency=Timing(METRICS["vllm:e2e_request_latency_seconds"]),
+        time_to_first_token=Timing(METRICS["vllm:time_to_first_token_seconds"]),
+        queue_time=Timing(METRICS["vllm:request_queue_time_seconds"]),
+        throughput=(("prompt tokens", METRICS["vllm:prompt_tokens_total"]),
+                    ("generated tokens", METRICS["vllm:generation_tokens_total"])),
+        # HTTP 5xx answers of the API server (its requests, failed or not, by status class).
+        errors=ErrorSignal(failed=METRICS["http_requests_total"],
+                           failed_matchers=(("status", "=", "5xx"),),
+                           total=METRICS["http_requests_total"], by_target=True),
+    ),
+    lora=True,
+    object_store_weights=False,
+    always_fetches_weights=False,
+    per_replica_storage=True,
+    controller=None,
+    kserve_settings=False,
+)
