@@ -27,12 +27,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aiplat_gen.platform.engines import EnginePort, descriptor
+from aiplat_gen.platform.pods import (
+    CNPG_LABEL,
+    CNPG_METRICS_PORT,
+    CNPG_STATUS_PORT,
+    POSTGRES_PORT,
+    REDIS_EXPORTER_PORT,
+    REDIS_PORT,
+    WEAVIATE_GRPC_PORT,
+    WEAVIATE_HTTP_PORT,
+    WEAVIATE_METRICS_PORT,
+    WEAVIATE_RAFT_PORTS,
+    model_selector,
+    store_selector,
+)
 from aiplat_gen.profile.schema.data import Cache, VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
-from aiplat_gen.render.components import postgres, redis, triton, vllm, weaviate
-from aiplat_gen.render.components.datastore import selector as store_selector
-from aiplat_gen.render.components.serving_common import MODEL_LABEL
 
 NodeKind = Literal["gateway", "model", "vector-database", "cache", "prometheus", "dns",
                    "operator", "kubernetes-api", "external"]
@@ -40,16 +52,10 @@ Protocol = Literal["TCP", "UDP"]
 Purpose = Literal["inference", "model-call", "retrieval", "cache", "cluster", "metrics", "dns",
                   "operator", "kubernetes-api", "weights", "provider-api"]
 
-KSERVE_PORT = 8080
 HTTPS = 443
 DNS_PORT = 53
-CNPG_STATUS_PORT = 8000
-CNPG_METRICS_PORT = 9187
-CNPG_LABEL = "cnpg.io/cluster"
 CNPG_OPERATOR_NAMESPACE = "cnpg-system"
 CNPG_OPERATOR_LABELS = {"app.kubernetes.io/name": "cloudnative-pg"}
-WEAVIATE_RAFT_PORTS = (8300, 8301)
-"""`RAFT_PORT` and `RAFT_INTERNAL_RPC_PORT` defaults (the component sets neither)."""
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = {"k8s-app": "kube-dns"}
 
@@ -149,25 +155,23 @@ def host_id(host: str) -> str:
     return f"host:{host}"
 
 
+def _port(port: EnginePort) -> Port:
+    return Port(port.number, name=port.name)
+
+
 def model_ports(model: Model) -> tuple[Port, ...]:
     """Ports the model's server listens on for clients (its HTTP API first)."""
-    if model.engine == "vllm":
-        return (Port(vllm.PORT, name="http"),)
-    if model.engine == "triton":
-        return (Port(triton.HTTP_PORT, name="http"), Port(triton.GRPC_PORT, name="grpc"))
-    return (Port(KSERVE_PORT, name="http"),)
+    return tuple(_port(p) for p in descriptor(model.engine).api_ports)
 
 
 def model_metrics_port(model: Model) -> Port:
     """Where Prometheus scrapes the model (vLLM and KServe: the HTTP port)."""
-    if model.engine == "triton":
-        return Port(triton.METRICS_PORT, name="metrics")
-    return model_ports(model)[0]
+    return _port(descriptor(model.engine).metrics_port)
 
 
 def model_labels(model: Model) -> dict[str, str]:
     """Labels selecting the model's pods (all engines, KServe predictors included)."""
-    return {"app.kubernetes.io/instance": model.name, MODEL_LABEL: model.name}
+    return model_selector(model.name)
 
 
 def downloads_at_start(model: Model) -> bool:
@@ -192,11 +196,11 @@ def _store_node(store: VectorDatabase | Cache) -> Node:
 def client_ports(store: VectorDatabase | Cache) -> tuple[Port, ...]:
     """Ports clients of a store connect to."""
     if isinstance(store, Cache):
-        return (Port(redis.PORT, name="redis"),)
+        return (Port(REDIS_PORT, name="redis"),)
     if store.engine == "weaviate":
-        return (Port(weaviate.HTTP_PORT, name="http"), Port(weaviate.GRPC_PORT, name="grpc"))
+        return (Port(WEAVIATE_HTTP_PORT, name="http"), Port(WEAVIATE_GRPC_PORT, name="grpc"))
     if store.engine == "pgvector":
-        return (Port(postgres.PORT, name="postgres"),)
+        return (Port(POSTGRES_PORT, name="postgres"),)
     return (Port(HTTPS, name="https"),)
 
 
@@ -207,7 +211,7 @@ def _peer_ports(store: VectorDatabase | Cache) -> tuple[Port, ...]:
                 Port(gossip + 1, name="data"),
                 *(Port(p, name="raft") for p in WEAVIATE_RAFT_PORTS))
     if _is_cnpg(store):
-        return (Port(postgres.PORT, name="postgres"), Port(CNPG_STATUS_PORT, name="status"))
+        return (Port(POSTGRES_PORT, name="postgres"), Port(CNPG_STATUS_PORT, name="status"))
     return ()
 
 
@@ -218,9 +222,9 @@ def _is_cnpg(store: VectorDatabase | Cache) -> bool:
 
 def _metrics_port(store: VectorDatabase | Cache) -> Port | None:
     if isinstance(store, Cache):
-        return Port(redis.EXPORTER_PORT, name="metrics") if store.redis.exporter else None
+        return Port(REDIS_EXPORTER_PORT, name="metrics") if store.redis.exporter else None
     if store.engine == "weaviate":
-        return Port(weaviate.METRICS_PORT, name="metrics") \
+        return Port(WEAVIATE_METRICS_PORT, name="metrics") \
             if store.weaviate_settings.metrics else None
     if _is_cnpg(store):
         return Port(CNPG_METRICS_PORT, name="metrics")
@@ -311,7 +315,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
             operator = g.add(Node("cnpg-operator", "operator", "cloudnative-pg",
                                   CNPG_OPERATOR_NAMESPACE, dict(CNPG_OPERATOR_LABELS)))
             g.edge(operator, node, (Port(CNPG_STATUS_PORT, name="status"),
-                                    Port(postgres.PORT, name="postgres")), "operator")
+                                    Port(POSTGRES_PORT, name="postgres")), "operator")
             if policies.api_server_cidrs:
                 api = g.add(Node("kubernetes-api", "kubernetes-api", "kubernetes",
                                  cidrs=tuple(policies.api_server_cidrs)))

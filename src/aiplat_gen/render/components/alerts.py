@@ -77,7 +77,7 @@ def model_alerts(profile: Profile, obs: Observability, model: Model) -> list[dic
             f"GPUs of {who} are saturated",
             f"The GPUs of {who} averaged {value}% utilisation for 30 minutes (threshold "
             f"{promql.number(t.gpu_utilization_high)}%): add replicas or capacity."))
-    kind = "p95" if model.engine == "vllm" else "mean"
+    kind = "p95" if m.metrics.latency.quantile else "mean"
     rules.append(_alert(
         obs, model, "ModelLatencyHigh",
         promql.threshold(promql.latency_p95(m), ">", t.latency_p95_seconds), "10m", "warning",
@@ -96,7 +96,7 @@ def model_alerts(profile: Profile, obs: Observability, model: Model) -> list[dic
         f"Requests to {who} keep queueing",
         f"{value} requests have been waiting for {who} for 15 minutes (threshold "
         f"{promql.number(t.queue_depth)})."))
-    if model.engine == "vllm":
+    if m.metrics.kv_cache_usage is not None:
         rules.append(_alert(
             obs, model, "ModelKVCacheNearlyFull",
             promql.threshold(promql.kv_cache_max(m), ">", t.kv_cache_usage), "10m", "warning",

@@ -37,6 +37,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from aiplat_gen.platform.facts.metrics import Metric
+from aiplat_gen.platform.pods import MODEL_LABEL
 from aiplat_gen.platform.promql import (
     ADAPTER_AVG,
     ADAPTER_SUM,
@@ -52,7 +54,6 @@ from aiplat_gen.profile.schema.observability import PrometheusAuth
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
-from aiplat_gen.render.components.serving_common import MODEL_LABEL
 
 COMPONENT = "autoscaler"
 ADAPTER_CHART = "prometheus-adapter"
@@ -198,10 +199,12 @@ def horizontal_pod_autoscaler(profile: Profile, model: Model) -> dict[str, Any]:
     """The view of a model's HorizontalPodAutoscaler on prometheus-adapter's custom metrics."""
     settings = _settings(model)
     targets = settings.targets
-    queue = "vllm_num_requests_waiting" if model.engine == "vllm" \
-        else "nv_inference_pending_request_count"
-    wanted = [(queue, targets.queue_depth), ("vllm_kv_cache_usage_perc", targets.kv_cache_usage),
-              ("dcgm_fi_dev_gpu_util", targets.gpu_utilization)]
+    exported = series_for(profile, model).metrics
+    wanted: list[tuple[str, float | None]] = [
+        (_custom_metric(exported.queue_depth), targets.queue_depth)]
+    if exported.kv_cache_usage is not None:
+        wanted.append((_custom_metric(exported.kv_cache_usage), targets.kv_cache_usage))
+    wanted.append(("dcgm_fi_dev_gpu_util", targets.gpu_utilization))
     metrics = [{"type": "Pods", "pods": {"metric": {"name": name},
                                          "target": {"type": "AverageValue",
                                                     "averageValue": quantity(value)}}}
@@ -210,6 +213,11 @@ def horizontal_pod_autoscaler(profile: Profile, model: Model) -> dict[str, Any]:
             "labels": _labels(profile, model), "target": _target(model),
             "min_replicas": settings.min_replicas, "max_replicas": settings.max_replicas,
             "metrics": metrics, "behavior": behavior(settings)}
+
+
+def _custom_metric(metric: Metric) -> str:
+    """The name prometheus-adapter serves a series under (its rule in `ADAPTER_RULES`)."""
+    return next(name for series, name, _, _ in ADAPTER_RULES if series == metric.name)
 
 
 def adapter_rules(profile: Profile, used: set[str]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from aiplat_gen.platform import promql
+from aiplat_gen.platform.engines import Timing
 from aiplat_gen.platform.telemetry import dcgm_scraped, on_mig, series_for
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
@@ -45,26 +46,30 @@ def _panel(panel_id: int, title: str, unit: str, x: int, y: int,
 def model_panels(profile: Profile, model: Model) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(title, unit, [(legend, query)]) of one model's panels."""
     m = series_for(profile, model)
-    if model.engine == "vllm":
-        latency = [("p95 end-to-end", promql.latency_p95(m)),
-                   ("p95 time to first token", promql.ttft_p95(m)),
-                   ("p95 queue time", promql.queue_time(m))]
-        queue = [("waiting", promql.queue_depth(m)), ("running", promql.running(m))]
-    else:
-        latency = [("mean end-to-end", promql.latency_p95(m)),
-                   ("mean queue time", promql.queue_time(m))]
-        queue = [("pending", promql.queue_depth(m))]
+    exported = m.metrics
+    latency = [(f"{_kind(exported.latency)} end-to-end", promql.latency_p95(m))]
+    if exported.time_to_first_token is not None:
+        latency.append((f"{_kind(exported.time_to_first_token)} time to first token",
+                        promql.ttft_p95(m)))
+    latency.append((f"{_kind(exported.queue_time)} queue time", promql.queue_time(m)))
+    queue = [(exported.queue_word, promql.queue_depth(m))]
+    if exported.running is not None:
+        queue.append(("running", promql.running(m)))
     panels = [("Requests", "reqps", [("completed", promql.request_rate(m))]),
               ("Throughput", "ops", promql.throughput(m)),
               ("Errors", "percentunit", [("failed share", promql.error_ratio(m))]),
               ("Latency", "s", latency),
               ("Queue", "short", queue)]
-    if model.engine == "vllm":
+    if exported.kv_cache_usage is not None:
         panels.append(("KV cache", "percentunit", [("fullest replica", promql.kv_cache_max(m))]))
     if dcgm_scraped(profile) and not on_mig(profile, model):
         panels.append(("GPU utilisation", "percent", [("average", promql.gpu_utilization_avg(m))]))
         panels.append(("GPU memory", "decmbytes", [("used", promql.gpu_memory_used(m))]))
     return panels
+
+
+def _kind(timing: Timing) -> str:
+    return "p95" if timing.quantile else "mean"
 
 
 def dashboard(profile: Profile, models: list[Model]) -> dict[str, Any]:

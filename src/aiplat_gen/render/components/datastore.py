@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.pods import store_selector
 from aiplat_gen.platform.scheduling import cpu_pool, placement, pool_named
 from aiplat_gen.profile.schema.data import DataStore, Storage
 from aiplat_gen.profile.schema.secrets import SecretRef
@@ -40,8 +41,9 @@ def store_labels(ctx: RenderContext, name: str, component: str, image: str | Non
 
 
 def selector(name: str) -> dict[str, str]:
-    """Pod selector labels: stable across environments and image upgrades."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+    """Pod selector labels: stable across environments and image upgrades
+    (`platform.pods.store_selector`, which the network policies select too)."""
+    return store_selector(name)
 
 
 def scheduling(ctx: RenderContext, store: DataStore, replicas: int) -> dict[str, Any]:

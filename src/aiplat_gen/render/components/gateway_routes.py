@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiplat_gen.platform import graph
+from aiplat_gen.platform.engines import EngineDescriptor, descriptor
 from aiplat_gen.profile.schema.gateway import Gateway, RateLimit, Route
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.render.components.base import RenderContext, labels
 
 COMPONENT = "gateway"
-KSERVE_SERVICE_PORT = 80
 
 
 @dataclass(frozen=True)
@@ -33,17 +32,19 @@ class RouteView:
         return self.model.namespace
 
     @property
+    def engine(self) -> EngineDescriptor:
+        """The model's serving engine."""
+        return descriptor(self.model.engine)
+
+    @property
     def service(self) -> str:
         """The model's Service."""
-        return f"{self.model.name}-predictor" if self.model.engine == "kserve" \
-            else self.model.name
+        return self.model.name + self.engine.service_suffix
 
     @property
     def service_port(self) -> int:
         """The Service port of the model's HTTP API."""
-        if self.model.engine == "kserve":
-            return KSERVE_SERVICE_PORT
-        return graph.model_ports(self.model)[0].number
+        return self.engine.service_port
 
     @property
     def served_name(self) -> str:
@@ -64,7 +65,7 @@ class RouteView:
     def upstream_url(self) -> str:
         """The model's chat completions URL inside the cluster."""
         return (f"http://{self.service}.{self.namespace}.svc.cluster.local:{self.service_port}"
-                "/v1/chat/completions")
+                f"{self.engine.chat_completions_path}")
 
 
 def object_labels(ctx: RenderContext, name: str) -> dict[str, str]:
@@ -82,5 +83,5 @@ def http_matches(view: RouteView, header: str) -> list[dict[str, Any]]:
     """Gateway API matches of a route: its path prefix, or `/v1` and the model header."""
     if view.route.match == "path":
         return [{"path": {"type": "PathPrefix", "value": view.prefix}}]
-    return [{"path": {"type": "PathPrefix", "value": "/v1"},
+    return [{"path": {"type": "PathPrefix", "value": view.engine.api_prefix},
              "headers": [{"type": "Exact", "name": header, "value": view.served_name}]}]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.engines.kserve import KSERVE
 from aiplat_gen.platform.workload_resources import fetches_weights
 from aiplat_gen.render.components.base import RenderContext, Rendered
 from aiplat_gen.render.components.serving_common import (
@@ -62,7 +63,7 @@ STABLE_REVISION_ANNOTATION = "ai.platform/stable-revision"
 def render(ctx: RenderContext) -> Rendered:
     """Objects of every KServe model of the profile."""
     objects: list[dict[str, Any]] = []
-    for mc in models_of(ctx, "kserve"):
+    for mc in models_of(ctx, KSERVE.name):
         labels = model_labels(mc, mc.model.image)
         common = {"name": mc.name, "namespace": mc.model.namespace, "labels": labels}
         objects += ctx.render("serving/inferenceservice.yaml.j2", **common,
@@ -129,7 +130,7 @@ def model_container(mc: ModelContext, revision: str) -> dict[str, Any]:
         "args": [*args, *model.extra_args],
         "env": env,
         "lifecycle": prestop(),
-        # KServe names the container (`workload_resources.SERVER_CONTAINERS`).
+        # KServe names the container (its descriptor's `server_container`).
         "resources": server_resources(mc)[1],
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": "weights", "mountPath": MODEL_DIR, "readOnly": True,

@@ -31,13 +31,11 @@ operator, appear only as peers, selected by their namespace and labels.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiplat_gen.platform import graph as platform
+from aiplat_gen.platform.graph import Edge, Node, PlatformGraph
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
-
-if TYPE_CHECKING:  # the graph imports the components, so its names are looked up at run time
-    from aiplat_gen.platform.graph import Edge, Node, PlatformGraph
 
 COMPONENT = "network-policy"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"

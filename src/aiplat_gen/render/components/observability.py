@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.engines import descriptor
+from aiplat_gen.platform.pods import MODEL_LABEL
 from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.observability import Observability
 from aiplat_gen.profile.schema.profile import Profile
@@ -29,14 +31,12 @@ from aiplat_gen.render.components.alerts import rule_groups
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
 from aiplat_gen.render.components.dashboards import dashboard_json
 from aiplat_gen.render.components.serving_common import (
-    MODEL_LABEL,
     ModelContext,
     model_context,
     selector,
 )
 
 COMPONENT = "monitoring"
-METRICS_PORTS = {"vllm": "http", "triton": "metrics"}
 POD_TARGET_LABELS = [MODEL_LABEL]
 
 
@@ -71,7 +71,8 @@ def monitor(ctx: RenderContext, obs: Observability, model: Model) -> list[dict[s
     """The ServiceMonitor or PodMonitor of a model's servers."""
     prometheus = obs.prometheus
     kind = "servicemonitor" if prometheus.scrape_with == "ServiceMonitor" else "podmonitor"
-    endpoint = {"port": METRICS_PORTS[model.engine], "path": "/metrics",
+    engine = descriptor(model.engine)
+    endpoint = {"port": engine.metrics_port.name, "path": engine.metrics_path,
                 "interval": prometheus.scrape_interval}
     return ctx.render(f"observability/{kind}.yaml.j2", name=model.name,
                       namespace=model.namespace,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.pods import POSTGRES_PORT
 from aiplat_gen.platform.workload_resources import data_container
 from aiplat_gen.profile.schema.data import VectorDatabase
 from aiplat_gen.render.components import datastore
@@ -32,7 +33,6 @@ from aiplat_gen.render.components.base import RenderContext, Rendered
 
 COMPONENT = "vector-database"
 CREATE_EXTENSION = "CREATE EXTENSION IF NOT EXISTS vector"
-PORT = 5432
 RUN_AS = 999
 DATA_MOUNT = "/var/lib/postgresql/data"
 # A subfolder, so initdb never meets the volume's own files (e.g. lost+found).
@@ -89,12 +89,12 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
     assert db.resources is not None
     database = db.pgvector_settings.database
     ready = {"exec": {"command": ["pg_isready", "-U", owner(db), "-d", database,
-                                  "-h", "127.0.0.1", "-p", str(PORT)]}}
+                                  "-h", "127.0.0.1", "-p", str(POSTGRES_PORT)]}}
     spec = data_container("postgres", db.resources)
     return {
         "name": spec.name,
         "image": db.effective_image,
-        "ports": [{"name": "postgres", "containerPort": PORT, "protocol": "TCP"}],
+        "ports": [{"name": "postgres", "containerPort": POSTGRES_PORT, "protocol": "TCP"}],
         "env": [
             *datastore.plain_env([("POSTGRES_USER", owner(db)), ("POSTGRES_DB", database),
                                   ("PGDATA", PGDATA)]),
@@ -141,7 +141,8 @@ def _statefulset(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]]
         **datastore.pod_view(ctx, db, 1, RUN_AS, [_container(db)], volumes,
                              termination_grace=60),
     )
-    port = [{"name": "postgres", "port": PORT, "targetPort": "postgres", "protocol": "TCP"}]
+    port = [{"name": "postgres", "port": POSTGRES_PORT, "targetPort": "postgres",
+             "protocol": "TCP"}]
     objects += datastore.service(ctx, headless, db.namespace, obj_labels, sel, port,
                                  headless=True)
     objects += datastore.service(ctx, db.name, db.namespace, obj_labels, sel, port)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.pods import REDIS_EXPORTER_PORT, REDIS_PORT
 from aiplat_gen.platform.workload_resources import data_container, redis_exporter
 from aiplat_gen.profile.schema.data import Cache
 from aiplat_gen.profile.schema.types import parse_quantity
@@ -27,8 +28,6 @@ from aiplat_gen.render.components.base import RenderContext, Rendered
 
 COMPONENT = "cache"
 RUN_AS = 999
-PORT = 6379
-EXPORTER_PORT = 9121
 DATA_DIR = "/data"
 
 
@@ -48,7 +47,7 @@ def max_memory_bytes(cache: Cache) -> int:
 
 def server_args(cache: Cache) -> list[str]:
     """`redis-server` arguments: port, password from the env, memory limit, persistence."""
-    args = ["--port", str(PORT), "--requirepass", "$(REDIS_PASSWORD)",
+    args = ["--port", str(REDIS_PORT), "--requirepass", "$(REDIS_PASSWORD)",
             "--maxmemory", str(max_memory_bytes(cache)),
             "--maxmemory-policy", cache.redis.max_memory_policy, "--dir", DATA_DIR]
     persistence = cache.redis.persistence
@@ -65,7 +64,7 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
     assert cache.resources is not None
     secret = cache.auth.secret
     # redis-cli exits 0 on error replies (NOAUTH, LOADING): compare the reply instead.
-    ping = {"exec": {"command": ["sh", "-c", f"redis-cli -p {PORT} ping | grep -qx PONG"]}}
+    ping = {"exec": {"command": ["sh", "-c", f"redis-cli -p {REDIS_PORT} ping | grep -qx PONG"]}}
     tcp = {"tcpSocket": {"port": "redis"}}
     server = data_container("redis", cache.resources)
     redis = {
@@ -73,7 +72,7 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
         "image": cache.effective_image,
         "command": ["redis-server"],
         "args": server_args(cache),
-        "ports": [{"name": "redis", "containerPort": PORT, "protocol": "TCP"}],
+        "ports": [{"name": "redis", "containerPort": REDIS_PORT, "protocol": "TCP"}],
         "env": [datastore.secret_env("REDIS_PASSWORD", secret),
                 datastore.secret_env("REDISCLI_AUTH", secret)],
         "resources": server.resources(),
@@ -90,8 +89,8 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
         containers.append({
             "name": exporter.name,
             "image": cache.redis.exporter_image,
-            "ports": [{"name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP"}],
-            "env": [{"name": "REDIS_ADDR", "value": f"redis://localhost:{PORT}"},
+            "ports": [{"name": "metrics", "containerPort": REDIS_EXPORTER_PORT, "protocol": "TCP"}],
+            "env": [{"name": "REDIS_ADDR", "value": f"redis://localhost:{REDIS_PORT}"},
                     datastore.secret_env("REDIS_PASSWORD", secret)],
             "resources": exporter.resources(),
             "livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 20},
@@ -114,7 +113,7 @@ def _redis(ctx: RenderContext, cache: Cache) -> list[dict[str, Any]]:
                              service_name=headless, pod_management_policy="OrderedReady",
                              volume_claims=[datastore.volume_claim("data", cache.storage)])
         objects += datastore.service(ctx, headless, cache.namespace, obj_labels, sel, [
-            {"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"}],
+            {"name": "redis", "port": REDIS_PORT, "targetPort": "redis", "protocol": "TCP"}],
             headless=True)
     else:
         pod = datastore.pod_view(ctx, cache, 1, RUN_AS, _containers(cache),
@@ -122,9 +121,9 @@ def _redis(ctx: RenderContext, cache: Cache) -> list[dict[str, Any]]:
         # Recreate: two caches side by side during a rollout would split the clients.
         objects = ctx.render("datastore/deployment.yaml.j2", **common, **pod,
                              strategy="Recreate")
-    ports = [{"name": "redis", "port": PORT, "targetPort": "redis", "protocol": "TCP"}]
+    ports = [{"name": "redis", "port": REDIS_PORT, "targetPort": "redis", "protocol": "TCP"}]
     if cache.redis.exporter:
-        ports.append({"name": "metrics", "port": EXPORTER_PORT, "targetPort": "metrics",
+        ports.append({"name": "metrics", "port": REDIS_EXPORTER_PORT, "targetPort": "metrics",
                       "protocol": "TCP"})
     objects += datastore.service(ctx, cache.name, cache.namespace, obj_labels, sel, ports)
     return objects

@@ -1,13 +1,16 @@
 """The component registry: each entry turns the profile into objects for one folder of base/.
 
 Components are listed explicitly, in render order; adding one means adding a module and a line.
+Each serving engine has its component, named after the engine (`serving_component`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
+from aiplat_gen.platform.engines import ENGINES
+from aiplat_gen.profile.schema.serving import Engine
 from aiplat_gen.render.components import (
     argocd,
     autoscaling,
@@ -32,12 +35,24 @@ if TYPE_CHECKING:
 
 Component = Callable[[RenderContext], Rendered]
 
+
+def serving_component(engine: Engine) -> Component:
+    """The component that renders the models of one engine (their servers' containers)."""
+    match engine:
+        case "vllm":
+            return vllm.render
+        case "triton":
+            return triton.render
+        case "kserve":
+            return kserve.render
+        case _:
+            assert_never(engine)
+
+
 COMPONENTS: dict[str, Component] = {
     "cluster": cluster.render,
     "gpu-operator": gpu_operator.render,
-    "vllm": vllm.render,
-    "triton": triton.render,
-    "kserve": kserve.render,
+    **{engine: serving_component(engine) for engine in ENGINES},
     "autoscaling": autoscaling.render,
     "observability": observability.render,
     "weaviate": weaviate.render,

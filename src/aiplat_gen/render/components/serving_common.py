@@ -23,12 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aiplat_gen.platform.engines import EngineDescriptor
 from aiplat_gen.platform.facts.models import ARCHITECTURES, Architecture
 from aiplat_gen.platform.memory import Device, device_for
+from aiplat_gen.platform.pods import MODEL_LABEL, model_selector
 from aiplat_gen.platform.scheduling import placement, pool_named
 from aiplat_gen.platform.workload_resources import model_fetch, model_server
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.profile.schema.serving import Model
+from aiplat_gen.profile.schema.serving import Engine, Model
 from aiplat_gen.render.components.base import RenderContext, labels
 from aiplat_gen.render.components.serving_prefetch import (
     SCRIPT,
@@ -38,7 +40,6 @@ from aiplat_gen.render.components.serving_prefetch import (
 )
 
 COMPONENT = "model-server"
-MODEL_LABEL = "ai.platform/model"
 QUANTIZATION_LABEL = "ai.platform/quantization"
 ENGINE_LABEL = "ai.platform/engine"
 REVISION_ANNOTATION = "ai.platform/revision"
@@ -86,7 +87,7 @@ def model_context(profile: Profile, model: Model) -> ModelContext:
     return ModelContext(profile, model, device, arch, model.priority_class or default)
 
 
-def models_of(ctx: RenderContext, engine: str) -> list[ModelContext]:
+def models_of(ctx: RenderContext, engine: Engine) -> list[ModelContext]:
     """The profile's models served by one engine, in profile order."""
     return [model_context(ctx.profile, m) for m in ctx.profile.spec.models if m.engine == engine]
 
@@ -100,7 +101,7 @@ def image_tag(image: str) -> str | None:
 
 def selector(mc: ModelContext) -> dict[str, str]:
     """Pod selector labels: stable across environments and image changes."""
-    return {"app.kubernetes.io/instance": mc.name, MODEL_LABEL: mc.name}
+    return model_selector(mc.name)
 
 
 def model_labels(mc: ModelContext, image: str | None) -> dict[str, str]:
@@ -229,8 +230,23 @@ def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem]
     }
 
 
-def http_probes(port: str, live: str, ready: str, startup_seconds: int) -> dict[str, Any]:
-    """startupProbe (model loading takes minutes), then readiness and liveness."""
+def container_ports(engine: EngineDescriptor) -> list[dict[str, Any]]:
+    """The server container's ports."""
+    return [{"name": p.name, "containerPort": p.number, "protocol": "TCP"}
+            for p in engine.container_ports]
+
+
+def service_ports(engine: EngineDescriptor) -> list[dict[str, Any]]:
+    """The model Service's ports: every container port, by name."""
+    return [{"name": p.name, "port": p.number, "targetPort": p.name, "protocol": "TCP"}
+            for p in engine.container_ports]
+
+
+def http_probes(engine: EngineDescriptor, startup_seconds: int) -> dict[str, Any]:
+    """startupProbe (model loading takes minutes), then readiness and liveness, on the
+    engine's health paths and first API port."""
+    assert engine.health is not None, f"{engine.name}: its controller sets the probes"
+    port, live, ready = engine.api_ports[0].name, engine.health.live, engine.health.ready
     period = 10
     return {
         "startupProbe": {"httpGet": {"path": ready, "port": port}, "periodSeconds": period,

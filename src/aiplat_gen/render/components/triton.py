@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.engines.triton import TRITON
 from aiplat_gen.platform.memory import total_weights_gib
 from aiplat_gen.platform.workload_resources import fetches_weights
 from aiplat_gen.render.components.base import RenderContext, Rendered
@@ -27,6 +28,7 @@ from aiplat_gen.render.components.serving_common import (
     DEFAULT_VLLM_IMAGE,
     WEIGHTS_MOUNT,
     ModelContext,
+    container_ports,
     container_security_context,
     home_env,
     http_probes,
@@ -39,26 +41,21 @@ from aiplat_gen.render.components.serving_common import (
     scratch_mounts,
     scratch_volumes,
     server_resources,
+    service_ports,
     startup_seconds,
     weights_dir,
     weights_volume,
 )
 from aiplat_gen.render.components.serving_workload import workload_objects
 
-HTTP_PORT = 8000
-GRPC_PORT = 8001
-METRICS_PORT = 8002
-MANAGED_FLAGS = frozenset({
-    "--model-repository", "--model-store", "--model-control-mode", "--load-model",
-    "--http-port", "--grpc-port", "--metrics-port",
-})
-"""Flags aiplat-gen sets; `extraArgs` may not repeat them."""
+HTTP, GRPC = TRITON.api_ports
+METRICS = TRITON.metrics_port
 
 
 def render(ctx: RenderContext) -> Rendered:
     """Objects of every Triton model repository of the profile."""
     objects: list[dict[str, Any]] = []
-    for mc in models_of(ctx, "triton"):
+    for mc in models_of(ctx, TRITON.name):
         image = mc.model.image or DEFAULT_TRITON_IMAGE
         init = []
         volumes = scratch_volumes(mc)
@@ -68,10 +65,7 @@ def render(ctx: RenderContext) -> Rendered:
         if mc.model.storage is not None:
             volumes = [weights_volume(mc), *volumes]
         spec = pod_spec(mc, [server_container(mc, image)], init, volumes)
-        ports = [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"}
-                 for name, port in (("http", HTTP_PORT), ("grpc", GRPC_PORT),
-                                    ("metrics", METRICS_PORT))]
-        objects += workload_objects(ctx, mc, image, spec, ports)
+        objects += workload_objects(ctx, mc, image, spec, service_ports(TRITON))
     return Rendered(objects=objects)
 
 
@@ -88,8 +82,8 @@ def server_args(mc: ModelContext) -> list[str]:
     assert mc.model.triton is not None
     args = [f"--model-repository={repository(mc)}", "--model-control-mode=explicit"]
     args += [f"--load-model={name}" for name in mc.model.triton.models]
-    args += [f"--http-port={HTTP_PORT}", f"--grpc-port={GRPC_PORT}",
-             f"--metrics-port={METRICS_PORT}"]
+    args += [f"--http-port={HTTP.number}", f"--grpc-port={GRPC.number}",
+             f"--metrics-port={METRICS.number}"]
     return [*args, *mc.model.extra_args]
 
 
@@ -108,11 +102,8 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
         "command": ["tritonserver"],
         "args": server_args(mc),
         "env": env,
-        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
-                  {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"},
-                  {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
-        **http_probes("http", "/v2/health/live", "/v2/health/ready",
-                      startup_seconds(weights_gib)),
+        "ports": container_ports(TRITON),
+        **http_probes(TRITON, startup_seconds(weights_gib)),
         "lifecycle": prestop(),
         "resources": resources,
         "securityContext": container_security_context(),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.engines.vllm import VLLM
 from aiplat_gen.platform.memory import total_weights_gib
 from aiplat_gen.platform.workload_resources import fetches_weights
 from aiplat_gen.profile.schema.serving import Model
@@ -33,6 +34,7 @@ from aiplat_gen.render.components.serving_common import (
     DEFAULT_VLLM_IMAGE,
     WEIGHTS_MOUNT,
     ModelContext,
+    container_ports,
     container_security_context,
     home_env,
     http_probes,
@@ -46,32 +48,24 @@ from aiplat_gen.render.components.serving_common import (
     scratch_mounts,
     scratch_volumes,
     server_resources,
+    service_ports,
     startup_seconds,
     weights_dir,
     weights_volume,
 )
 from aiplat_gen.render.components.serving_workload import workload_objects
 
-PORT = 8000
-MANAGED_FLAGS = frozenset({
-    "--model", "--served-model-name", "--port", "--host", "--tensor-parallel-size", "-tp",
-    "--max-model-len", "--gpu-memory-utilization", "--dtype", "--quantization", "-q",
-    "--kv-cache-dtype", "--enable-lora", "--lora-modules", "--max-loras", "--max-lora-rank",
-    "--download-dir", "--revision", "--otlp-traces-endpoint",
-})
-"""Flags aiplat-gen derives from the profile; `extraArgs` may not repeat them."""
+(HTTP,) = VLLM.api_ports
 
 
 def render(ctx: RenderContext) -> Rendered:
     """Objects of every vLLM model of the profile."""
     objects: list[dict[str, Any]] = []
-    for mc in models_of(ctx, "vllm"):
+    for mc in models_of(ctx, VLLM.name):
         image = mc.model.image or DEFAULT_VLLM_IMAGE
         spec = pod_spec(mc, [server_container(mc, image)], init_containers(mc, image),
                         [weights_volume(mc), *scratch_volumes(mc)])
-        objects += workload_objects(ctx, mc, image, spec,
-                                    [{"name": "http", "port": PORT, "targetPort": "http",
-                                      "protocol": "TCP"}])
+        objects += workload_objects(ctx, mc, image, spec, service_ports(VLLM))
     return Rendered(objects=objects)
 
 
@@ -98,7 +92,8 @@ def server_args(mc: ModelContext) -> list[str]:
     """Arguments of `vllm serve`: the weights folder first, then the flags."""
     model = mc.model
     revision = model.source.revision or ""
-    return [weights_dir(revision), "--served-model-name", mc.served_name, "--port", str(PORT),
+    return [weights_dir(revision), "--served-model-name", mc.served_name,
+            "--port", str(HTTP.number),
             *engine_args(model), *tracing_args(mc.profile), *model.extra_args]
 
 
@@ -116,8 +111,8 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
         "command": ["vllm", "serve"],
         "args": server_args(mc),
         "env": env,
-        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-        **http_probes("http", "/health", "/health", startup_seconds(_weights_gib(mc))),
+        "ports": container_ports(VLLM),
+        **http_probes(VLLM, startup_seconds(_weights_gib(mc))),
         "lifecycle": prestop(),
         "resources": resources,
         "securityContext": container_security_context(),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.pods import WEAVIATE_GRPC_PORT, WEAVIATE_HTTP_PORT, WEAVIATE_METRICS_PORT
 from aiplat_gen.platform.workload_resources import data_container
 from aiplat_gen.profile.schema.data import WEAVIATE_MODULES, VectorDatabase
 from aiplat_gen.profile.schema.types import parse_quantity
@@ -37,9 +38,6 @@ from aiplat_gen.render.components.base import RenderContext, Rendered
 
 COMPONENT = "vector-database"
 RUN_AS = 1000
-HTTP_PORT = 8080
-GRPC_PORT = 50051
-METRICS_PORT = 2112
 DATA_PATH = "/var/lib/weaviate"
 CLUSTER_DOMAIN = "cluster.local"
 
@@ -106,15 +104,15 @@ def _env(db: VectorDatabase) -> list[dict[str, Any]]:
 def _ports(db: VectorDatabase) -> list[dict[str, Any]]:
     gossip = db.weaviate_settings.gossip_port
     ports = [
-        {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
-        {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"},
+        {"name": "http", "containerPort": WEAVIATE_HTTP_PORT, "protocol": "TCP"},
+        {"name": "grpc", "containerPort": WEAVIATE_GRPC_PORT, "protocol": "TCP"},
         # memberlist gossips over UDP and TCP on the same port.
         {"name": "gossip", "containerPort": gossip, "protocol": "TCP"},
         {"name": "gossip-udp", "containerPort": gossip, "protocol": "UDP"},
         {"name": "data", "containerPort": gossip + 1, "protocol": "TCP"},
     ]
     if db.weaviate_settings.metrics:
-        ports.append({"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"})
+        ports.append({"name": "metrics", "containerPort": WEAVIATE_METRICS_PORT, "protocol": "TCP"})
     return ports
 
 
@@ -161,12 +159,12 @@ def _weaviate(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]]:
         {"name": "data", "port": gossip + 1, "targetPort": "data", "protocol": "TCP"},
     ], headless=True)
     client_ports = [
-        {"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
-        {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc", "protocol": "TCP"},
+        {"name": "http", "port": WEAVIATE_HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
+        {"name": "grpc", "port": WEAVIATE_GRPC_PORT, "targetPort": "grpc", "protocol": "TCP"},
     ]
     if db.weaviate_settings.metrics:
-        client_ports.append({"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics",
-                             "protocol": "TCP"})
+        client_ports.append({"name": "metrics", "port": WEAVIATE_METRICS_PORT,
+                             "targetPort": "metrics", "protocol": "TCP"})
     objects += datastore.service(ctx, db.name, db.namespace, obj_labels, sel, client_ports)
     objects += datastore.disruption_budget(ctx, db.name, db.namespace, obj_labels, db.replicas)
     return objects
