@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiplat_gen.core.errors import Diagnostic, Position, ProfileError, UsageError
-from aiplat_gen.profile.loader import Node, display_path, load_file
+from aiplat_gen.profile.loader import display_path, load_file
+from aiplat_gen.profile.nodes import Node
 
 PROFILE_SUFFIX = ".yaml"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

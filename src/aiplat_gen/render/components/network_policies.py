@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiplat_gen.platform import graph as platform
+from aiplat_gen.profile.schema.cluster import UNPROTECTED_PURPOSES
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
 
 if TYPE_CHECKING:  # the graph imports the components, so its names are looked up at run time
@@ -45,7 +46,6 @@ HOSTS_ANNOTATION = "ai.platform/egress-hosts"
 NON_PUBLIC = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12",
               "192.168.0.0/16")
 """Private (RFC 1918), carrier-grade NAT (RFC 6598) and link-local ranges."""
-UNPROTECTED_PURPOSES = frozenset({"observability"})
 
 
 def render(ctx: RenderContext) -> Rendered:

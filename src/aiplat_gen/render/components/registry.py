@@ -6,7 +6,7 @@ Components are listed explicitly, in render order; adding one means adding a mod
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiplat_gen.render.components import (
     argocd,
@@ -26,9 +26,7 @@ from aiplat_gen.render.components import (
     weaviate,
 )
 from aiplat_gen.render.components.base import RenderContext, Rendered
-
-if TYPE_CHECKING:
-    from aiplat_gen.render.pipeline import FullRender
+from aiplat_gen.render.rendered import FullRender
 
 Component = Callable[[RenderContext], Rendered]
 
