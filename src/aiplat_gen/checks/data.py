@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.scheduling import cpu_pool, pool_named
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.data import DataStore, RefersTo
 from aiplat_gen.profile.schema.profile import Profile

@@ -7,11 +7,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import total_weights_gib
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.profile.schema.types import parse_quantity

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from aiplat_gen.checks.serving import WARNING, parameters_of, uses_llm_runtime
-from aiplat_gen.checks.validate import Loc, Locator
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
 from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import Device, device_for, fit
 from aiplat_gen.platform.scheduling import pool_named
+from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
