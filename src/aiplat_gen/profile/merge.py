@@ -1,6 +1,6 @@
 """Find profiles, follow their `extends` chain and merge it, keeping every value's origin.
 
-Merge rule (DESIGN 2): mappings merge key by key; lists whose items are all mappings with a
+Merge rule (docs/profiles.md): mappings merge key by key; lists whose items are all mappings with a
 `name` merge item by item on `name`; other lists replace; an explicit `null` removes a key.
 """
 

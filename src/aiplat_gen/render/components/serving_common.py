@@ -104,7 +104,7 @@ def selector(mc: ModelContext) -> dict[str, str]:
 
 
 def model_labels(mc: ModelContext, image: str | None) -> dict[str, str]:
-    """Recommended labels plus the model, engine and quantization labels (DESIGN 4)."""
+    """Recommended labels plus the model, engine and quantization labels (docs/output.md)."""
     model = mc.model
     return labels(mc.profile, mc.name, COMPONENT, image_tag(image) if image else None,
                   **{MODEL_LABEL: mc.name, ENGINE_LABEL: model.engine,
