@@ -4,7 +4,8 @@ For one validated profile the plan shows
 
 - **models**: GPUs per replica, the replica bounds (`replicas`, or the autoscaler's
   `minReplicas`..`maxReplicas`) and the GPUs they request at min and at max;
-- **memory fit** per model and GPU, from `memory.py` (the arithmetic of the memory-fit check):
+- **memory fit** per model and GPU: the one `platform.resolved` computes and the memory-fit
+  check judges (`memory.py`):
   weights / tensor parallel size, KV cache of one `maxModelLen` sequence, runtime margin, what
   they need, what the device offers (memory x `gpuMemoryUtilization`), the headroom, and how
   many tokens (and full-length sequences) the KV cache holds in the memory left;
