@@ -13,10 +13,11 @@ import pytest
 from typer.testing import Result
 
 from aiplat_gen.checks import limit_ranges
-from aiplat_gen.checks.validate import Locator, validate_file
+from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.core.errors import Position
 from aiplat_gen.platform.admission import LimitRangeItem, Value, admit, quota_missing, validate
 from aiplat_gen.platform.workload_resources import Container, Workload, workloads
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 

@@ -16,10 +16,11 @@ from typer.testing import CliRunner, Result
 
 from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.cli import app
+from aiplat_gen.platform.facts.charts import CHARTS, GPU_OPERATOR, PLATFORM_WAVE
 from aiplat_gen.render.components import argocd
-from aiplat_gen.render.components.argocd_charts import CHARTS, GPU_OPERATOR, PLATFORM_WAVE
 from aiplat_gen.render.components.base import RenderContext
-from aiplat_gen.render.pipeline import FullRender, RenderedObject, render_full
+from aiplat_gen.render.pipeline import render_full
+from aiplat_gen.render.rendered import FullRender, RenderedObject
 from aiplat_gen.verify.kube.kubeconform import find_tool, run_kubeconform
 from aiplat_gen.verify.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
 from conftest import GPU_OPERATOR_VALUES, REPO

@@ -14,7 +14,8 @@ from aiplat_gen.checks.validate import validate_file, validate_source
 from aiplat_gen.profile.merge import load_profile
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.render.components.base import RenderContext
-from aiplat_gen.render.pipeline import FullRender, render_full, render_profile
+from aiplat_gen.render.pipeline import render_full, render_profile
+from aiplat_gen.render.rendered import FullRender
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import Result
 
 from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.platform.facts.charts import CHARTS
 from aiplat_gen.platform.facts.controllers import CONTROLLERS
 from aiplat_gen.platform.provided import (
     controllers,
@@ -24,8 +25,9 @@ from aiplat_gen.platform.provided import (
     tls_secrets,
 )
 from aiplat_gen.profile.schema.cluster_provides import Controller
-from aiplat_gen.render.components.argocd_charts import CHARTS, charts_for
-from aiplat_gen.render.pipeline import FullRender, render_profile
+from aiplat_gen.render.components.argocd_charts import charts_for
+from aiplat_gen.render.pipeline import render_profile
+from aiplat_gen.render.rendered import FullRender
 from conftest import REPO
 
 PROFILES = sorted([*(REPO / "profiles").glob("*.yaml"),

@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from aiplat_gen.checks.data import references
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Severity
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.data import VectorDatabase, VectorDatabaseName
 from aiplat_gen.profile.schema.profile import Profile, Spec
 from aiplat_gen.profile.schema.secrets import walk

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from aiplat_gen.core.errors import ProfileError
 from aiplat_gen.profile import loader
-from aiplat_gen.profile.loader import Node, parse_ruamel
+from aiplat_gen.profile.loader import parse_ruamel
 from aiplat_gen.profile.loader_fast import compose
+from aiplat_gen.profile.nodes import Node
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))

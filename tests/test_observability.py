@@ -14,7 +14,8 @@ from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.profile.schema.observability import Observability
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.render.components.dashboards import queries
-from aiplat_gen.render.pipeline import FullRender, render_profile
+from aiplat_gen.render.pipeline import render_profile
+from aiplat_gen.render.rendered import FullRender
 from conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from typer.testing import Result
 
-from aiplat_gen.render.components.argocd_charts import CHARTS
+from aiplat_gen.platform.facts.charts import CHARTS
 
 README = Path("output/README.md")
 

@@ -22,8 +22,8 @@ from aiplat_gen.checks import (
     serving,
     serving_capacity,
 )
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 
 Check = Callable[[Profile, Locator], Iterable[Diagnostic]]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Loc, Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
+from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.autoscaling import Autoscaling
 from aiplat_gen.profile.schema.profile import Profile
 

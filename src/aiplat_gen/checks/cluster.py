@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.capacity import GPU_RESOURCE, cluster_resources
 from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS, mig_resource_name
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 
 WARNING = Severity.WARNING

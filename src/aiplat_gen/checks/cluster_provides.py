@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.facts.controllers import CONTROLLERS
@@ -33,6 +32,7 @@ from aiplat_gen.platform.provided import (
     storage_classes,
     tls_secrets,
 )
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 
 PROVIDES = "spec.clusterProvides"

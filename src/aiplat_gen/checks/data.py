@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
-from aiplat_gen.platform.scheduling import cpu_pool, pool_named
-from aiplat_gen.profile.schema.cluster import NodePool
-from aiplat_gen.profile.schema.data import DataStore, RefersTo
+from aiplat_gen.platform.resolved import ResolvedDataService, resolve
+from aiplat_gen.profile.locator import Locator
+from aiplat_gen.profile.schema.data import RefersTo
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import Loc, visits
 from aiplat_gen.profile.schema.types import parse_quantity
@@ -23,26 +21,9 @@ MIN_WEAVIATE = (1, 25)
 REDIS_HEADROOM = 0.8
 
 
-@dataclass(frozen=True)
-class PlacedStore:
-    """A data store with its place in the profile and the pods it runs."""
-
-    loc: Loc
-    store: DataStore
-    pods: int
-
-
-def stores(profile: Profile) -> list[PlacedStore]:
-    """Every data store, vector databases first, with the number of pods it runs."""
-    result = []
-    for index, db in enumerate(profile.spec.vector_databases):
-        pods = 0 if not db.runs_in_cluster else (
-            1 if db.engine == "pgvector" and db.pgvector_settings.operator == "none"
-            else db.replicas)
-        result.append(PlacedStore(("spec", "vectorDatabases", index), db, pods))
-    for index, cache in enumerate(profile.spec.caches):
-        result.append(PlacedStore(("spec", "caches", index), cache, 1))
-    return result
+def stores(profile: Profile) -> tuple[ResolvedDataService, ...]:
+    """Every data store, vector databases first, with its place, pods and pool."""
+    return resolve(profile).data_services
 
 
 def _did_you_mean(value: str, choices: list[str]) -> str:
@@ -80,10 +61,6 @@ def data_namespaces(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                 _did_you_mean(ns, known))
 
 
-def _pool(profile: Profile, store: DataStore) -> NodePool | None:
-    return pool_named(profile, store.node_pool) if store.node_pool else cpu_pool(profile)
-
-
 def data_node_pools(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """A store's pool exists (or a CPU pool does), is a CPU pool, and has a node per replica
     (replicas of a store never share a node)."""
@@ -92,7 +69,7 @@ def data_node_pools(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         store = placed.store
         if placed.pods == 0:
             continue
-        pool = _pool(profile, store)
+        pool = placed.pool
         loc = (*placed.loc, "nodePool")
         if pool is None:
             if store.node_pool:
@@ -115,8 +92,8 @@ def data_node_pools(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
 def data_storage(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Every persistent store names its storage class."""
     for placed in stores(profile):
-        storage = placed.store.storage
-        if placed.pods and storage is not None and storage.storage_class is None:
+        storage = placed.storage
+        if storage is not None and storage.storage_class is None:
             yield at.diagnostic((*placed.loc, "storage"),
                                 f"{placed.store.name!r} keeps data but names no storage class",
                                 "set storage.storageClass: the cluster default may not "

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from aiplat_gen.checks.data import stores
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.platform.workload_resources import workloads
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import Loc
 from aiplat_gen.profile.schema.types import parse_quantity

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.platform.facts.charts import CHARTS
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.render.components.argocd_charts import CHARTS
 
 MAX_LABEL_VALUE = 63
 

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from aiplat_gen.checks.validate import Loc, Locator
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.platform.admission import (
     Key,
@@ -26,6 +25,7 @@ from aiplat_gen.platform.admission import (
     validate,
 )
 from aiplat_gen.platform.workload_resources import Container, Workload, workloads
+from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.cluster import LIMIT_RANGE_FIELDS, LimitRange, Namespace
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.types import parse_quantity

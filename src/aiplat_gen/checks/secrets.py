@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.platform.secrets import plan
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import RemoteRef, SecretRef, secret_refs, visits
-from aiplat_gen.render.components.secrets import plan
 
 HINT = ("keep the value in your secret store and reference it: a SecretRef {name, key} "
         "with `remote` to sync it")

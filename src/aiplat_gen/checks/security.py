@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.graph import prometheus_namespace
+from aiplat_gen.profile.locator import Locator
+from aiplat_gen.profile.schema.cluster import UNPROTECTED_PURPOSES
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.render.components.network_policies import UNPROTECTED_PURPOSES
 
 BYPASS_ENV = "NVIDIA_VISIBLE_DEVICES"
 MANAGED_ENV = frozenset({"HOME", "USER", "HF_HOME", "HF_HUB_OFFLINE", "HF_TOKEN",

@@ -7,34 +7,20 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from aiplat_gen.checks.validate import Locator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.engines import ENGINES, descriptor, runtime_of
 from aiplat_gen.platform.engines.vllm import VLLM
 from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import total_weights_gib
+from aiplat_gen.platform.resolved import resolve, uses_llm_runtime
+from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.profile.schema.types import parse_quantity
 
 WARNING = Severity.WARNING
 GIB = 1024**3
-
-
-
-
-def uses_llm_runtime(model: Model) -> bool:
-    """vLLM itself, or KServe's Hugging Face runtime (vLLM backend)."""
-    return runtime_of(model).llm
-
-
-def parameters_of(model: Model) -> int | None:
-    """The model's parameter count: given, or from its known architecture."""
-    if model.parameters is not None:
-        return model.parameters
-    arch = ARCHITECTURES.get(model.architecture or "")
-    return arch.parameters if arch else None
 
 
 def model_references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
@@ -106,7 +92,8 @@ def _engine_sections(model: Model, loc: tuple[str | int, ...], at: Locator
 
 def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Weights are pinned and have a volume that can hold them; canaries are possible."""
-    for i, model in enumerate(profile.spec.models):
+    for i, resolved in enumerate(resolve(profile).models):
+        model = resolved.model
         loc = ("spec", "models", i)
         source = model.source
         hub = source.uri.startswith("hf://")
@@ -127,11 +114,12 @@ def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         if hub and model.storage is None:
             yield at.diagnostic(loc, "`hf://` weights are downloaded into a volume: set "
                                 "`storage.size`", "e.g. storage: {size: 40Gi}")
-        yield from _storage(model, loc, at)
+        yield from _storage(model, resolved.parameters, loc, at)
         yield from _canary(model, loc, at)
 
 
-def _storage(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[Diagnostic]:
+def _storage(model: Model, params: int | None, loc: tuple[str | int, ...], at: Locator
+             ) -> Iterator[Diagnostic]:
     storage = model.storage
     if storage is None:
         return
@@ -148,7 +136,6 @@ def _storage(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[
                             f"which only {reach} can mount",
                             "use accessMode: ReadWriteMany, or perReplica: true for a volume "
                             "per replica")
-    params = parameters_of(model)
     if params is None:
         return
     copies = 2 if model.kserve is not None and model.kserve.canary is not None else 1
@@ -198,18 +185,16 @@ def managed_flags(model: Model) -> frozenset[str]:
 def model_settings(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Architecture, parameters and max model length for LLM engines; extra args that would
     fight the generated ones."""
-    for i, model in enumerate(profile.spec.models):
+    for i, resolved in enumerate(resolve(profile).models):
+        model, arch = resolved.model, resolved.architecture
         loc = ("spec", "models", i)
-        arch = None
-        if model.architecture is not None:
-            arch = ARCHITECTURES.get(model.architecture)
-            if arch is None:
-                close = difflib.get_close_matches(model.architecture, list(ARCHITECTURES), n=1)
-                yield at.diagnostic((*loc, "architecture"),
-                                    f"unknown architecture {model.architecture!r}",
-                                    f"did you mean {close[0]!r}?" if close else
-                                    "known: " + ", ".join(ARCHITECTURES) + "; or give "
-                                    "`parameters` instead")
+        if model.architecture is not None and arch is None:
+            close = difflib.get_close_matches(model.architecture, list(ARCHITECTURES), n=1)
+            yield at.diagnostic((*loc, "architecture"),
+                                f"unknown architecture {model.architecture!r}",
+                                f"did you mean {close[0]!r}?" if close else
+                                "known: " + ", ".join(ARCHITECTURES) + "; or give "
+                                "`parameters` instead")
         if uses_llm_runtime(model):
             if model.architecture is None and model.parameters is None:
                 yield at.diagnostic(loc, "needs `architecture` or `parameters` to size its GPU "

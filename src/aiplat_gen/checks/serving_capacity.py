@@ -8,14 +8,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
-from aiplat_gen.checks.serving import WARNING, parameters_of, uses_llm_runtime
-from aiplat_gen.checks.validate import Loc, Locator
+from aiplat_gen.checks.serving import WARNING
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
-from aiplat_gen.platform.facts.models import ARCHITECTURES
-from aiplat_gen.platform.memory import Device, device_for, fit
-from aiplat_gen.platform.scheduling import pool_named
+from aiplat_gen.platform.memory import Device
+from aiplat_gen.platform.resolved import ResolvedModel, resolve, uses_llm_runtime
+from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
@@ -30,21 +29,17 @@ def max_replicas(model: Model) -> int:
     return model.autoscaling.max_replicas if model.autoscaling else model.replicas
 
 
-def _device(profile: Profile, model: Model) -> tuple[NodePool, Device] | None:
-    pool = pool_named(profile, model.node_pool)
-    if pool is None:
-        return None
-    device = device_for(pool, profile.spec.gpu_operator.mig_strategy)
-    return (pool, device) if device is not None else None
+def _on_gpus(profile: Profile) -> Iterator[tuple[int, ResolvedModel, NodePool, Device]]:
+    """(index, model, pool, device) of each model whose pool and device resolve."""
+    for i, resolved in enumerate(resolve(profile).models):
+        if resolved.pool is not None and resolved.device is not None:
+            yield i, resolved, resolved.pool, resolved.device
 
 
 def tensor_parallel(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """GPUs per replica: a power of two for vLLM, within one node, whole GPUs only."""
-    for i, model in enumerate(profile.spec.models):
-        found = _device(profile, model)
-        if found is None:
-            continue
-        pool, device = found
+    for i, resolved, pool, device in _on_gpus(profile):
+        model = resolved.model
         assert pool.gpu is not None
         loc = ("spec", "models", i, "gpus")
         n = model.gpus
@@ -70,12 +65,8 @@ def tensor_parallel(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
 
 def memory_fit(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Weights / TP + KV cache for one sequence + margin fit the GPU (or slice) x utilization."""
-    for i, model in enumerate(profile.spec.models):
-        found = _device(profile, model)
-        params = parameters_of(model)
-        if found is None:
-            continue
-        pool, device = found
+    for i, resolved, pool, device in _on_gpus(profile):
+        model = resolved.model
         loc = ("spec", "models", i)
         llm = uses_llm_runtime(model)
         if llm and device.shared_by > 1:
@@ -88,15 +79,8 @@ def memory_fit(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                     f"memory: {device.shared_by} x {model.gpu_memory_utilization:.2f} = "
                     f"{total:.2f} > 1",
                     f"set gpuMemoryUtilization <= {1 / device.shared_by:.2f}, or use whole GPUs")
-        if params is None:
-            continue
-        arch = ARCHITECTURES.get(model.architecture or "")
-        # Triton takes no fixed share of the GPU: its models are measured against all of it.
-        result = fit(parameters=params, dtype=model.dtype, quantization=model.quantization,
-                     kv_cache_dtype=model.kv_cache_dtype, architecture=arch,
-                     max_model_len=model.max_model_len, tensor_parallel_size=model.gpus,
-                     device=device, utilization=model.gpu_memory_utilization if llm else 1.0)
-        if not result.fits:
+        result = resolved.memory
+        if result is not None and not result.fits:
             yield at.diagnostic(loc, f"{model.name} {result.describe()}", _fit_hint(device))
 
 
@@ -120,11 +104,8 @@ def gpu_quota(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     by_ns: dict[tuple[str, str], list[tuple[Model, int]]] = defaultdict(list)
     by_pool: dict[str, list[tuple[Model, int]]] = defaultdict(list)
     devices: dict[str, Device] = {}
-    for model in spec.models:
-        found = _device(profile, model)
-        if found is None:
-            continue
-        pool, device = found
+    for _, resolved, pool, device in _on_gpus(profile):
+        model = resolved.model
         devices[pool.name] = device
         demand = _demand(model)
         by_ns[(model.namespace, device.resource)].append((model, demand))
@@ -174,7 +155,8 @@ def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     namespaces = {n.name: (j, n) for j, n in enumerate(spec.namespaces)}
     cpu_sum: dict[str, Decimal] = defaultdict(Decimal)
     mem_sum: dict[str, Decimal] = defaultdict(Decimal)
-    for i, model in enumerate(spec.models):
+    for i, resolved in enumerate(resolve(profile).models):
+        model = resolved.model
         res = model.resources
         loc = ("spec", "models", i, "resources")
         memory = parse_quantity(res.memory)
@@ -192,7 +174,7 @@ def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             yield at.diagnostic((*loc, "shmSize"), f"/dev/shm of {res.shm_size} is more than "
                                 f"half of the {res.memory} memory limit it is counted in",
                                 "the server process gets the rest", WARNING)
-        pool = pool_named(profile, model.node_pool)
+        pool = resolved.pool
         if pool is not None:
             if memory > parse_quantity(pool.memory):
                 yield at.diagnostic((*loc, "memory"), f"{res.memory} does not fit on a "

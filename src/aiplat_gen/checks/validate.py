@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from aiplat_gen.core.errors import Diagnostic, Position, ProfileError, Severity
+from aiplat_gen.checks import run_checks
+from aiplat_gen.core.errors import Diagnostic, ProfileError, Severity
 from aiplat_gen.profile.loader import to_plain
+from aiplat_gen.profile.locator import Loc, Locator, format_path
 from aiplat_gen.profile.merge import ProfileSource, load_profile
 from aiplat_gen.profile.schema.profile import KUBERNETES_VERSION_PATTERN, Profile
 from aiplat_gen.profile.schema.types import DNS_LABEL_PATTERN, DURATION_PATTERN, QUANTITY_PATTERN
-
-Loc = tuple[str | int, ...]
 
 # Friendlier words for the regular expressions of constrained types.
 PATTERN_MESSAGES: dict[str, tuple[str, str]] = {
@@ -41,45 +40,6 @@ KEY_HINTS: dict[str, str] = {
 }
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean",
                list: "a list", dict: "a mapping", type(None): "null"}
-
-
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-def format_path(loc: Loc) -> str:
-    """`('spec', 'models', 1, 'gpus')` -> `spec.models[1].gpus`."""
-    out = ""
-    for part in loc:
-        if part == "[key]":  # pydantic's marker for an invalid mapping key: the key's own path
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not _PLAIN_KEY.match(part):
-            out += f"[{json.dumps(part)}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-@dataclass(frozen=True)
-class Locator:
-    """Finds the source position of a path in the merged profile."""
-
-    positions: dict[Loc, Position]
-    fallback: Position
-
-    def at(self, loc: Loc) -> Position:
-        """The position of the value at loc, or of its nearest ancestor that exists."""
-        for end in range(len(loc), -1, -1):
-            pos = self.positions.get(tuple(loc[:end]))
-            if pos is not None:
-                return pos
-        return self.fallback
-
-    def diagnostic(self, loc: Loc, message: str, hint: str = "",
-                   severity: Severity = Severity.ERROR) -> Diagnostic:
-        """A diagnostic for the value at loc."""
-        return Diagnostic(self.at(loc), format_path(loc), message, hint, severity)
 
 
 @dataclass(frozen=True)
@@ -114,8 +74,6 @@ def validate_source(source: ProfileSource) -> ValidatedProfile:
         diagnostics.append(locator.diagnostic(
             ("metadata", "name"), f"name {profile.metadata.name!r} does not match the file name",
             f"rename the file to {profile.metadata.name}.yaml or set `name: {source.name}`"))
-    from aiplat_gen.checks import run_checks
-
     diagnostics.extend(run_checks(profile, locator))
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:

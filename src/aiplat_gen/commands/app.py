@@ -13,7 +13,7 @@ from aiplat_gen.profile.merge import ProfileSource, load_profile, locate, profil
 
 if TYPE_CHECKING:  # rendering modules load only for the verbs that render
     from aiplat_gen.output import writer
-    from aiplat_gen.render.pipeline import FullRender
+    from aiplat_gen.render.rendered import FullRender
 
 
 @dataclass(frozen=True)

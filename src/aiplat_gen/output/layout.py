@@ -16,7 +16,7 @@ from typing import Any
 import jsonpatch
 
 from aiplat_gen.core import yamlio
-from aiplat_gen.render.pipeline import FullRender, ObjectKey, RenderedObject
+from aiplat_gen.render.rendered import FullRender, ObjectKey, RenderedObject
 
 HEADER = ("# Rendered by aiplat-gen from profiles/{profile}.yaml. Do not edit: change the profile "
           "and run `aiplat-gen render`.\n")

@@ -1,5 +1,5 @@
 """What the API server does to a container's CPU and memory when a pod is created, so the checks
-can tell whether the platform's own pods are admitted (DESIGN 5: LimitRange defaults).
+can tell whether the platform's own pods are admitted (docs/facts.md: LimitRange defaults).
 
 In the order kube-apiserver (v1.35) applies it to a new pod:
 

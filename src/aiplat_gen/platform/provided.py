@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aiplat_gen.platform.engines import descriptor
-from aiplat_gen.platform.facts.controllers import CHART_NAMESPACES, CONTROLLERS
+from aiplat_gen.platform.facts.charts import CHART_NAMESPACES
+from aiplat_gen.platform.facts.controllers import CONTROLLERS
 from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.cluster_provides import Controller
 from aiplat_gen.profile.schema.profile import Profile

@@ -4,9 +4,8 @@ their series are selected, and what their autoscalers are called."""
 from __future__ import annotations
 
 from aiplat_gen.platform.engines import ENGINES, descriptor
-from aiplat_gen.platform.memory import device_for
 from aiplat_gen.platform.promql import ModelSeries
-from aiplat_gen.platform.scheduling import pool_named
+from aiplat_gen.platform.resolved import resolve
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 
@@ -51,6 +50,5 @@ def dcgm_scraped(profile: Profile) -> bool:
 
 def on_mig(profile: Profile, model: Model) -> bool:
     """Whether the model's replicas run on MIG slices (where DCGM reports no GPU utilisation)."""
-    pool = pool_named(profile, model.node_pool)
-    device = device_for(pool, profile.spec.gpu_operator.mig_strategy) if pool else None
+    device = resolve(profile).model(model).device
     return device is not None and device.mig

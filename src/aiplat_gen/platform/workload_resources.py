@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import Any
 
 from aiplat_gen.platform.engines import descriptor
-from aiplat_gen.platform.memory import Device, device_for
-from aiplat_gen.platform.scheduling import pool_named
+from aiplat_gen.platform.memory import Device
+from aiplat_gen.platform.resolved import resolve
 from aiplat_gen.profile.schema.data import Cache, DataResources, VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import Loc
@@ -135,8 +135,7 @@ def redis_exporter() -> Container:
 
 def model_workload(profile: Profile, index: int, model: Model) -> Workload:
     """A model's pod: the weights init container (if any), then the server."""
-    pool = pool_named(profile, model.node_pool)
-    device = device_for(pool, profile.spec.gpu_operator.mig_strategy) if pool else None
+    device = resolve(profile).model(model).device
     init = (model_fetch(model),) if fetches_weights(model) else ()
     return Workload("model", model.name, model.namespace, ("spec", "models", index),
                     (*init, model_server(model, device)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +22,11 @@ from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from aiplat_gen.core.errors import Diagnostic, Position, ProfileError
+from aiplat_gen.profile.loader_fast import compose
+from aiplat_gen.profile.nodes import MAX_DEPTH, MAX_INTEGER, MAX_NODES, Node, Scalar
 
 MAX_FILE_BYTES = 1024 * 1024
-MAX_NODES = 100_000
-MAX_DEPTH = 64
-MAX_INTEGER = 2**63 - 1  # Kubernetes integers are at most 64 bits
 _LONG_NUMBER = re.compile(r"[-+]?[0-9][0-9_]{4000,}")  # more digits than Python converts
-
-Scalar = str | int | float | bool | None
-
-
-@dataclass
-class Node:
-    """A YAML value (mapping of Nodes, list of Nodes, or scalar) with the place it was written."""
-
-    value: dict[str, Node] | list[Node] | Scalar
-    pos: Position
 
 
 def display_path(path: Path) -> str:
@@ -148,8 +136,6 @@ def _place(event: libyaml.Event) -> tuple[int, int]:
 
 
 def _parse(shown: str, text: str) -> Node:
-    from aiplat_gen.profile.loader_fast import compose  # imports this module
-
     fast = compose(shown, text)
     return fast if fast is not None else parse_ruamel(shown, text)
 

@@ -24,7 +24,7 @@ from ruamel.yaml.nodes import ScalarNode as RuamelScalar
 from ruamel.yaml.resolver import VersionedResolver
 
 from aiplat_gen.core.errors import Position
-from aiplat_gen.profile.loader import MAX_DEPTH, MAX_INTEGER, MAX_NODES, Node, Scalar
+from aiplat_gen.profile.nodes import MAX_DEPTH, MAX_INTEGER, MAX_NODES, Node, Scalar
 
 # The tags given to untagged nodes: anything with an explicit tag (even `!!str`, which ruamel
 # keeps as a tagged value) goes to the ruamel path.

@@ -1,6 +1,6 @@
 """Find profiles, follow their `extends` chain and merge it, keeping every value's origin.
 
-Merge rule (DESIGN 2): mappings merge key by key; lists whose items are all mappings with a
+Merge rule (docs/profiles.md): mappings merge key by key; lists whose items are all mappings with a
 `name` merge item by item on `name`; other lists replace; an explicit `null` removes a key.
 """
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiplat_gen.core.errors import Diagnostic, Position, ProfileError, UsageError
-from aiplat_gen.profile.loader import Node, display_path, load_file
+from aiplat_gen.profile.loader import display_path, load_file
+from aiplat_gen.profile.nodes import Node
 
 PROFILE_SUFFIX = ".yaml"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

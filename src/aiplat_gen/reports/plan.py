@@ -4,7 +4,8 @@ For one validated profile the plan shows
 
 - **models**: GPUs per replica, the replica bounds (`replicas`, or the autoscaler's
   `minReplicas`..`maxReplicas`) and the GPUs they request at min and at max;
-- **memory fit** per model and GPU, from `memory.py` (the arithmetic of the memory-fit check):
+- **memory fit** per model and GPU: the one `platform.resolved` computes and the memory-fit
+  check judges (`memory.py`):
   weights / tensor parallel size, KV cache of one `maxModelLen` sequence, runtime margin, what
   they need, what the device offers (memory x `gpuMemoryUtilization`), the headroom, and how
   many tokens (and full-length sequences) the KV cache holds in the memory left;
@@ -28,11 +29,10 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aiplat_gen.checks.serving import parameters_of, uses_llm_runtime
 from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
-from aiplat_gen.platform.facts.models import ARCHITECTURES
-from aiplat_gen.platform.memory import Device, device_for, fit, kv_cache_tokens
+from aiplat_gen.platform.memory import Device, kv_cache_tokens
+from aiplat_gen.platform.resolved import ResolvedModel, resolve
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
@@ -160,23 +160,18 @@ def _round(value: float) -> float:
     return round(value, 2)
 
 
-def _memory(profile: Profile, model: Model, device: Device) -> MemoryPlan | None:
-    params = parameters_of(model)
-    if params is None:
+def _memory(resolved: ResolvedModel) -> MemoryPlan | None:
+    """The resolved memory fit (the one the `memory_fit` check judges), rounded for the plan,
+    with the KV cache it leaves room for."""
+    result, model, arch = resolved.memory, resolved.model, resolved.architecture
+    if result is None:
         return None
-    arch = ARCHITECTURES.get(model.architecture or "")
-    # Triton takes no fixed share of the GPU: its models are measured against all of it.
-    utilization = model.gpu_memory_utilization if uses_llm_runtime(model) else 1.0
-    result = fit(parameters=params, dtype=model.dtype, quantization=model.quantization,
-                 kv_cache_dtype=model.kv_cache_dtype, architecture=arch,
-                 max_model_len=model.max_model_len, tensor_parallel_size=model.gpus,
-                 device=device, utilization=utilization)
     tokens = sequences = None
     if arch is not None:
         tokens = kv_cache_tokens(result, arch, model.dtype, model.kv_cache_dtype, model.gpus)
         if model.max_model_len:
             sequences = tokens // model.max_model_len
-    return MemoryPlan(device.label, utilization, _round(result.weights_gib),
+    return MemoryPlan(result.device.label, result.utilization, _round(result.weights_gib),
                       _round(result.kv_cache_gib), _round(result.margin_gib),
                       _round(result.needed_gib), _round(result.offered_gib),
                       _round(result.spare_gib), tokens, sequences)
@@ -270,10 +265,10 @@ def _pack_pool(profile: Profile, pool: NodePool, device: Device, at: str
 def unplaced(profile: Profile) -> dict[tuple[str, str], int]:
     """Per (GPU pool, `min` or `max`): how many model replicas no node has room for, as the
     plan packs them (what `simulate` holds the scheduler to)."""
-    strategy = profile.spec.gpu_operator.mig_strategy
+    devices = resolve(profile).pool_devices
     result: dict[tuple[str, str], int] = {}
     for pool in profile.spec.node_pools:
-        device = device_for(pool, strategy)
+        device = devices.get(pool.name)
         if device is None or pool.gpu is None:
             continue
         for at in ("min", "max"):
@@ -284,18 +279,18 @@ def unplaced(profile: Profile) -> dict[tuple[str, str], int]:
 def build_plan(profile: Profile) -> Plan:
     """The plan of a validated profile (see the module documentation)."""
     spec = profile.spec
-    strategy = spec.gpu_operator.mig_strategy
-    devices = {p.name: d for p in spec.node_pools if (d := device_for(p, strategy)) is not None}
+    resolved = resolve(profile)
+    devices = resolved.pool_devices
     models: list[ModelPlan] = []
-    for model in spec.models:
-        device = devices.get(model.node_pool)
+    for found in resolved.models:
+        model, device = found.model, found.device
         if device is None:
             continue
         low, high = replica_bounds(model)
         models.append(ModelPlan(
             model.name, model.engine, model.namespace, model.node_pool, device.label,
             device.resource, model.gpus, low, high, model.autoscaling is not None,
-            low * model.gpus, high * model.gpus, _memory(profile, model, device)))
+            low * model.gpus, high * model.gpus, _memory(found)))
     namespaces = _namespaces(profile, models)
     pools: list[PoolPlan] = []
     warnings: list[str] = []

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core.errors import AiplatError
+from aiplat_gen.platform.facts.charts import Chart
 from aiplat_gen.platform.facts.controllers import CONTROLLERS
 from aiplat_gen.platform.provided import (
     Reference,
@@ -36,8 +37,8 @@ from aiplat_gen.platform.provided import (
 )
 from aiplat_gen.profile.merge import load_profile, profile_names
 from aiplat_gen.profile.schema.cluster import Quota
-from aiplat_gen.render.components.argocd_charts import Chart, charts_for
-from aiplat_gen.render.pipeline import FullRender
+from aiplat_gen.render.components.argocd_charts import charts_for
+from aiplat_gen.render.rendered import FullRender
 from aiplat_gen.reports.console import Column, Table, markdown_table
 from aiplat_gen.reports.mermaid import platform_flowchart
 from aiplat_gen.reports.plan import build_plan

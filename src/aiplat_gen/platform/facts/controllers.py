@@ -1,7 +1,7 @@
 """The controllers a rendered platform can need, what each brings, and what installs it.
 
 A controller either comes with an operator chart aiplat-gen deploys as an ArgoCD Application
-(`chart`; the charts are in `components.argocd_charts`) or must already run in the cluster and be
+(`chart`; the charts are in `platform.facts.charts`) or must already run in the cluster and be
 declared under `spec.clusterProvides.controllers` (`chart` is None). `groups` are the API groups
 of the custom resources its installation brings (what a test cluster needs to accept the
 objects); a group may come with several controllers (Gateway API).
@@ -23,15 +23,6 @@ from types import MappingProxyType
 
 GATEWAY_API = "gateway.networking.k8s.io"
 
-CHART_NAMESPACES: Mapping[str, str] = MappingProxyType({
-    "kube-prometheus-stack": "monitoring",
-    "external-secrets": "external-secrets",
-    "keda": "keda",
-    "cloudnative-pg": "cnpg-system",
-    "envoy-gateway": "envoy-gateway-system",
-})
-"""The namespace each operator chart is installed in (its Application creates it); the GPU
-Operator's is `spec.gpuOperator.namespace`."""
 
 
 @dataclass(frozen=True)

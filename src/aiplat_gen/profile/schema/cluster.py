@@ -232,6 +232,11 @@ class Namespace(Strict):
     """Extra labels on the Namespace object."""
 
 
+UNPROTECTED_PURPOSES = frozenset({"observability"})
+"""Purposes whose namespaces get no default-deny NetworkPolicy (Prometheus scrapes every
+namespace): the `network-policy` component skips them, the `security` checks allow for it."""
+
+
 class PriorityClass(Strict):
     """A PriorityClass; exactly one is the default for inference and one for batch workloads."""
 

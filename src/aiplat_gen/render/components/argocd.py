@@ -36,20 +36,14 @@ ArgoCD would overwrite the `app.kubernetes.io/instance` label aiplat-gen sets.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from aiplat_gen.platform.facts.charts import PLATFORM_WAVE, PROJECT_WAVE, Chart
 from aiplat_gen.profile.schema.gitops import IN_CLUSTER, GitOps
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.render.components.argocd_charts import (
-    PLATFORM_WAVE,
-    PROJECT_WAVE,
-    Chart,
-    charts_for,
-)
+from aiplat_gen.render.components.argocd_charts import charts_for
 from aiplat_gen.render.components.base import RenderContext, labels
-
-if TYPE_CHECKING:
-    from aiplat_gen.render.pipeline import FullRender
+from aiplat_gen.render.rendered import FullRender
 
 COMPONENT = "gitops"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"

@@ -56,7 +56,7 @@ class Rendered:
 
 def labels(profile: Profile, name: str, component: str, version: str | None = None,
            **extra: str) -> dict[str, str]:
-    """The recommended labels every object carries (DESIGN 4)."""
+    """The recommended labels every object carries (docs/output.md)."""
     result = {
         "app.kubernetes.io/name": name,
         "app.kubernetes.io/instance": name,

@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiplat_gen.platform.pods import store_selector
-from aiplat_gen.platform.scheduling import cpu_pool, placement, pool_named
+from aiplat_gen.platform.resolved import resolve
+from aiplat_gen.platform.scheduling import placement
 from aiplat_gen.profile.schema.data import DataStore, Storage
 from aiplat_gen.profile.schema.secrets import SecretRef
 from aiplat_gen.render.components.base import RenderContext, labels
@@ -48,7 +49,7 @@ def selector(name: str) -> dict[str, str]:
 
 def scheduling(ctx: RenderContext, store: DataStore, replicas: int) -> dict[str, Any]:
     """nodeSelector, tolerations and (for several replicas) anti-affinity of a store's pods."""
-    pool = pool_named(ctx.profile, store.node_pool) if store.node_pool else cpu_pool(ctx.profile)
+    pool = resolve(ctx.profile).data_service(store).pool
     assert pool is not None, f"{store.name}: no node pool (the data checks report this)"
     place = placement(pool)
     result: dict[str, Any] = {"node_selector": place.node_selector,

@@ -35,6 +35,7 @@ from typing import Any
 
 from aiplat_gen.platform import graph as platform
 from aiplat_gen.platform.graph import Edge, Node, PlatformGraph
+from aiplat_gen.profile.schema.cluster import UNPROTECTED_PURPOSES
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
 
 COMPONENT = "network-policy"
@@ -43,7 +44,6 @@ HOSTS_ANNOTATION = "ai.platform/egress-hosts"
 NON_PUBLIC = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12",
               "192.168.0.0/16")
 """Private (RFC 1918), carrier-grade NAT (RFC 6598) and link-local ranges."""
-UNPROTECTED_PURPOSES = frozenset({"observability"})
 
 
 def render(ctx: RenderContext) -> Rendered:

@@ -7,7 +7,7 @@ Each serving engine has its component, named after the engine (`serving_componen
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import Any, assert_never
 
 from aiplat_gen.platform.engines import ENGINES
 from aiplat_gen.profile.schema.serving import Engine
@@ -29,9 +29,7 @@ from aiplat_gen.render.components import (
     weaviate,
 )
 from aiplat_gen.render.components.base import RenderContext, Rendered
-
-if TYPE_CHECKING:
-    from aiplat_gen.render.pipeline import FullRender
+from aiplat_gen.render.rendered import FullRender
 
 Component = Callable[[RenderContext], Rendered]
 

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiplat_gen.platform.engines import EngineDescriptor
-from aiplat_gen.platform.facts.models import ARCHITECTURES, Architecture
-from aiplat_gen.platform.memory import Device, device_for
+from aiplat_gen.platform.facts.models import Architecture
+from aiplat_gen.platform.memory import Device
 from aiplat_gen.platform.pods import MODEL_LABEL, model_selector
-from aiplat_gen.platform.scheduling import placement, pool_named
+from aiplat_gen.platform.resolved import ResolvedModel, resolve
+from aiplat_gen.platform.scheduling import placement
 from aiplat_gen.platform.workload_resources import model_fetch, model_server
+from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Engine, Model
 from aiplat_gen.render.components.base import RenderContext, labels
@@ -56,13 +58,32 @@ DEFAULT_TRITON_IMAGE = "nvcr.io/nvidia/tritonserver:25.12-py3"
 
 @dataclass(frozen=True)
 class ModelContext:
-    """One model with everything its renderers look up: pool, device, labels."""
+    """One model of a valid profile with what its references resolve to (`platform.resolved`)."""
 
     profile: Profile
-    model: Model
+    resolved: ResolvedModel
+    pool: NodePool
     device: Device
-    architecture: Architecture | None
-    priority_class: str | None
+
+    @property
+    def model(self) -> Model:
+        """The model's profile entry."""
+        return self.resolved.model
+
+    @property
+    def architecture(self) -> Architecture | None:
+        """Its known architecture, if any."""
+        return self.resolved.architecture
+
+    @property
+    def parameters(self) -> int | None:
+        """Its parameter count, if known."""
+        return self.resolved.parameters
+
+    @property
+    def priority_class(self) -> str | None:
+        """The priority class its pods run with, if any."""
+        return self.resolved.priority_class
 
     @property
     def name(self) -> str:
@@ -76,15 +97,12 @@ class ModelContext:
 
 
 def model_context(profile: Profile, model: Model) -> ModelContext:
-    """Resolve the model's pool, device and priority class (validated by the serving checks)."""
-    pool = pool_named(profile, model.node_pool)
+    """The model with its resolved pool and device, which the serving checks ensure exist."""
+    resolved = resolve(profile).model(model)
+    pool, device = resolved.pool, resolved.device
     assert pool is not None, f"model {model.name}: unknown pool {model.node_pool}"
-    device = device_for(pool, profile.spec.gpu_operator.mig_strategy)
     assert device is not None, f"model {model.name}: pool {pool.name} has no known GPU"
-    default = next((c.name for c in profile.spec.priority_classes
-                    if c.default_for == "inference"), None)
-    arch = ARCHITECTURES.get(model.architecture) if model.architecture else None
-    return ModelContext(profile, model, device, arch, model.priority_class or default)
+    return ModelContext(profile, resolved, pool, device)
 
 
 def models_of(ctx: RenderContext, engine: Engine) -> list[ModelContext]:
@@ -105,7 +123,7 @@ def selector(mc: ModelContext) -> dict[str, str]:
 
 
 def model_labels(mc: ModelContext, image: str | None) -> dict[str, str]:
-    """Recommended labels plus the model, engine and quantization labels (DESIGN 4)."""
+    """Recommended labels plus the model, engine and quantization labels (docs/output.md)."""
     model = mc.model
     return labels(mc.profile, mc.name, COMPONENT, image_tag(image) if image else None,
                   **{MODEL_LABEL: mc.name, ENGINE_LABEL: model.engine,
@@ -274,9 +292,7 @@ def pod_spec(mc: ModelContext, containers: list[dict[str, Any]],
              init_containers: list[dict[str, Any]], volumes: list[dict[str, Any]]
              ) -> dict[str, Any]:
     """The pod spec every engine shares around its containers."""
-    pool = pool_named(mc.profile, mc.model.node_pool)
-    assert pool is not None
-    place = placement(pool)
+    place = placement(mc.pool)
     spec: dict[str, Any] = {
         # Its own ServiceAccount (components.rbac), and no token: the server calls no API.
         "serviceAccountName": mc.name,

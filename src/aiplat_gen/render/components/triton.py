@@ -92,7 +92,7 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
     mounts = scratch_mounts()
     if mc.model.storage is not None:
         mounts = [{"name": "weights", "mountPath": WEIGHTS_MOUNT, "readOnly": True}, *mounts]
-    params = mc.model.parameters or (mc.architecture.parameters if mc.architecture else 0)
+    params = mc.parameters or 0
     weights_gib = total_weights_gib(params, mc.model.dtype, mc.model.quantization)
     env = [*home_env(), *profile_env(mc.model)]
     name, resources = server_resources(mc)

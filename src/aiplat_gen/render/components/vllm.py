@@ -130,5 +130,5 @@ def init_containers(mc: ModelContext, image: str) -> list[dict[str, Any]]:
 
 
 def _weights_gib(mc: ModelContext) -> float:
-    params = mc.model.parameters or (mc.architecture.parameters if mc.architecture else 0)
+    params = mc.parameters or 0
     return total_weights_gib(params, mc.model.dtype, mc.model.quantization)

@@ -57,7 +57,7 @@ def headless_name(db: VectorDatabase) -> str:
 
 
 def cluster_env(db: VectorDatabase) -> list[dict[str, Any]]:
-    """The clustering variables (DESIGN 5): hostname, both ports, gossip join, Raft voters."""
+    """The clustering variables (docs/facts.md): hostname, both ports, gossip join, Raft voters."""
     gossip = db.weaviate_settings.gossip_port
     voters = [f"{db.name}-{i}" for i in range(db.raft_voters)]
     return [

@@ -73,7 +73,7 @@ class Locator:
     `ai.platform/model` label, a namespace's own objects by namespace)."""
 
     def __init__(self, vp: ValidatedProfile, out: Path) -> None:
-        from aiplat_gen.verify.check.sources import SourceIndex, key
+        from aiplat_gen.verify.sources import SourceIndex, key
 
         chain = vp.source.chain
         sources = [f"overlays/{name}/resources" for name in reversed(chain[1:])] + ["base"]

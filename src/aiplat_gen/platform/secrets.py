@@ -1,0 +1,100 @@
+"""The Secrets the platform syncs from the external store: every `SecretRef` with `remote`,
+grouped per namespace and Secret name, and the references that contradict each other. The
+`secrets` component renders one ExternalSecret per planned Secret; the `secrets` checks report
+the problems at their place in the profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.secrets import Loc, RemoteRef, secret_refs
+
+
+@dataclass
+class PlannedSecret:
+    """One Secret an ExternalSecret will sync: its keys and where each comes from."""
+
+    namespace: str
+    name: str
+    secret_type: str
+    username: str | None
+    entries: dict[str, RemoteRef] = field(default_factory=dict)
+    locs: dict[str, Loc] = field(default_factory=dict)
+    """Where each key was first defined (for diagnostics)."""
+
+
+@dataclass(frozen=True)
+class SecretProblem:
+    """A reference that contradicts another one, with its place in the profile."""
+
+    loc: Loc
+    message: str
+    hint: str = ""
+
+
+def _describe(remote: RemoteRef) -> str:
+    return remote.key + (f" (property {remote.property})" if remote.property else "")
+
+
+def plan(profile: Profile) -> tuple[list[PlannedSecret], list[SecretProblem]]:
+    """The Secrets to sync, in document order, and the references that conflict."""
+    planned: dict[tuple[str, str], PlannedSecret] = {}
+    problems: list[SecretProblem] = []
+    found = secret_refs(profile)
+    for item in found:
+        ref = item.ref
+        if ref.remote is None:
+            continue
+        if item.namespace is None:
+            problems.append(SecretProblem(item.loc, f"secret reference {ref.name!r} is not inside "
+                                          "an entry with a namespace, so it cannot be synced"))
+            continue
+        target = planned.get((item.namespace, ref.name))
+        if target is None:
+            target = PlannedSecret(item.namespace, ref.name, ref.secret_type, ref.username)
+            planned[(item.namespace, ref.name)] = target
+        elif (target.secret_type, target.username) != (ref.secret_type, ref.username):
+            first = next(iter(target.locs.values()))
+            problems.append(SecretProblem(
+                (*item.loc, "username"),
+                f"Secret {ref.name!r} in namespace {item.namespace!r} is defined twice "
+                f"differently: here as {ref.secret_type}"
+                + (f" for user {ref.username!r}" if ref.username else "")
+                + f", at {_dotted(first)} as {target.secret_type}"
+                + (f" for user {target.username!r}" if target.username else ""),
+                "use one Secret name per credential"))
+            continue
+        known = target.entries.get(ref.key)
+        if known is not None and known != ref.remote:
+            problems.append(SecretProblem(
+                (*item.loc, "remote"),
+                f"key {ref.key!r} of Secret {ref.name!r} in namespace {item.namespace!r} comes "
+                f"from {_describe(ref.remote)} here but from {_describe(known)} at "
+                f"{_dotted(target.locs[ref.key])}",
+                "a Secret key has one source: rename one of the Secrets"))
+            continue
+        target.entries.setdefault(ref.key, ref.remote)
+        target.locs.setdefault(ref.key, item.loc)
+    for item in found:
+        ref = item.ref
+        if ref.remote is not None or item.namespace is None:
+            continue
+        target = planned.get((item.namespace, ref.name))
+        if target is None:
+            continue
+        keys = sorted({*target.entries, *(["username"] if target.username else [])})
+        if ref.key not in keys:
+            problems.append(SecretProblem(
+                (*item.loc, "key"),
+                f"Secret {ref.name!r} in namespace {item.namespace!r} is synced with keys "
+                f"{', '.join(keys)}; key {ref.key!r} will not exist",
+                "add `remote` here to sync this key too, or read one of the synced keys"))
+    return list(planned.values()), problems
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
