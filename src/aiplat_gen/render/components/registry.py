@@ -5,11 +5,9 @@ Components are listed explicitly, in render order; adding one means adding a mod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from aiplat_gen.render.components import (
-    argocd,
     autoscaling,
     cluster,
     gateway,
@@ -26,9 +24,6 @@ from aiplat_gen.render.components import (
     weaviate,
 )
 from aiplat_gen.render.components.base import RenderContext, Rendered
-
-if TYPE_CHECKING:
-    from aiplat_gen.render.pipeline import FullRender
 
 Component = Callable[[RenderContext], Rendered]
 
@@ -47,13 +42,4 @@ COMPONENTS: dict[str, Component] = {
     "gateway": gateway.render,
     "rbac": rbac.render,
     "network-policies": network_policies.render,
-}
-
-# Outputs beside base/, overlays/ and helm/: each entry turns a profile and the full renders of its
-# `extends` chain (root first) into objects for `output/<key>/<profile>/`. They run after the
-# components because they need the whole render (the kinds, namespaces and charts it uses).
-TreeOutput = Callable[[RenderContext, "Sequence[tuple[str, FullRender]]"], list[dict[str, Any]]]
-
-TREE_OUTPUTS: dict[str, TreeOutput] = {
-    "argocd": argocd.render,
 }
