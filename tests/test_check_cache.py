@@ -15,11 +15,10 @@ import yaml
 from typer.testing import Result
 
 from aiplat_gen.core import yamlio
-from aiplat_gen.verify.check import sources
-from aiplat_gen.verify.check.sources import DocumentParser, SourceIndex, split_documents
-from aiplat_gen.verify.kube import kustomize
+from aiplat_gen.verify.kube import kustomize, sources
 from aiplat_gen.verify.kube.build_cache import BuildCache, tree_digest
 from aiplat_gen.verify.kube.kustomize import Build
+from aiplat_gen.verify.kube.sources import DocumentParser, SourceIndex, split_documents
 
 STREAM = """apiVersion: v1
 kind: ConfigMap

@@ -10,7 +10,7 @@ jsonschema against the same files. A kind without a schema is a finding, never a
 
 The builds run in parallel (one per core). A build's output is kept in the cache folder and reused
 while nothing under the output folder has changed (`aiplat_gen.verify.kube.build_cache`), and
-so are the parsed documents (`aiplat_gen.verify.check.sources`).
+so are the parsed documents (`aiplat_gen.verify.kube.sources`).
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from aiplat_gen.core import yamlio
 from aiplat_gen.core.cache import cache_dir
 from aiplat_gen.core.errors import UsageError
 from aiplat_gen.profile.loader import display_path
-from aiplat_gen.verify.check.sources import DocumentParser, Key, Location, SourceIndex, key
 from aiplat_gen.verify.kube import kustomize
 from aiplat_gen.verify.kube.build_cache import BuildCache
 from aiplat_gen.verify.kube.kubeconform import ToolError, find_tool, run_kubeconform
 from aiplat_gen.verify.kube.locations import crd_location
 from aiplat_gen.verify.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
+from aiplat_gen.verify.kube.sources import DocumentParser, Key, Location, SourceIndex, key
 from aiplat_gen.verify.kube.validator import InProcessValidator, Result
 
 IN_PROCESS = "in-process (jsonschema)"

@@ -18,6 +18,7 @@ from aiplat_gen.core import yamlio
 from aiplat_gen.core.errors import AiplatError, Position, UsageError
 from aiplat_gen.profile.loader import display_path, to_plain
 from aiplat_gen.verify.kube import kustomize
+from aiplat_gen.verify.kube.sources import SourceIndex, key
 from aiplat_gen.verify.simulate.run import Refusal
 
 MODEL_LABEL = "ai.platform/model"
@@ -73,8 +74,6 @@ class Locator:
     `ai.platform/model` label, a namespace's own objects by namespace)."""
 
     def __init__(self, vp: ValidatedProfile, out: Path) -> None:
-        from aiplat_gen.verify.check.sources import SourceIndex, key
-
         chain = vp.source.chain
         sources = paths.object_sources(chain)
         if vp.profile.spec.gitops is not None and vp.profile.spec.gitops.deploy:
