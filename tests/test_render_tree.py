@@ -151,12 +151,12 @@ def test_oversized_profile_is_refused(workspace: Path, cli: Callable[..., Result
 
 def test_internal_errors_exit_4_without_traceback(workspace: Path, cli: Callable[..., Result],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from aiplat_gen.commands import app as core
+    from aiplat_gen.output import tree
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(core, "build_tree", boom)
+    monkeypatch.setattr(tree, "build_tree", boom)
     result = cli("render", "--all")
     assert result.exit_code == 4
     assert "internal error" in result.stderr and "Traceback" not in result.output

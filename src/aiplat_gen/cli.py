@@ -106,19 +106,16 @@ def validate(
     fmt: FormatOpt = None,
 ) -> None:
     """Check profiles (schema and cross-layer facts) without rendering. Exit 1 if invalid."""
-    from aiplat_gen.commands import app as core
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import validate as verb
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
-    settings = core.Settings(profiles_dir=profiles_dir)
-    results = _run(lambda: core.validate_many(core.select(refs or [], all_profiles, settings)),
-                   fmt)
-    warnings = [w for r in results for w in r.warnings]
-    if warnings:
-        sys.stderr.write(format_diagnostics(warnings, fmt or default_format()))
-    if (fmt or default_format()) == "json":
-        typer.echo(format_diagnostics(warnings, "json"), nl=False)
-    else:
-        typer.echo(f"{len(results)} profile(s) valid: " + ", ".join(r.name for r in results))
+    request = verb.ValidateRequest(refs or [], all_profiles, Settings(profiles_dir=profiles_dir))
+    result = _run(lambda: verb.validate(request), fmt)
+    chosen = fmt or default_format()
+    if result.warnings:
+        sys.stderr.write(format_diagnostics(result.warnings, chosen))
+    verb.REPORTERS.get(chosen, verb.REPORTERS["text"])(result, sys.stdout)
 
 
 @app.command()
@@ -136,29 +133,18 @@ def render(
     fmt: FormatOpt = None,
 ) -> None:
     """Render profiles (with the profiles they extend) into the output folder."""
-    from aiplat_gen.commands import app as core
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import render as verb
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
-    settings = core.Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
-    result = _run(_with_progress("rendering", lambda step: core.render(
-        refs or [], all_profiles, settings, check, diff, step)), fmt)
+    settings = Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
+    request = verb.RenderRequest(refs or [], all_profiles, settings, check, diff)
+    result = _run(_with_progress("rendering", lambda step: verb.render(request, step)), fmt)
     if result.warnings:
         sys.stderr.write(format_diagnostics(result.warnings, fmt or default_format()))
-    if diff:
-        typer.echo(result.diff, nl=False)
-        return
-    objects = sum(result.objects.values())
-    names = ", ".join(vp.name for vp in result.profiles)
-    if check:
-        typer.echo(f"{out}: up to date ({len(result.files)} files, {objects} objects; {names})")
-        return
-    done = result.outcome
-    assert done is not None
-    typer.echo(f"rendered {names} into {out}: {objects} objects in {len(result.files)} files "
-               f"({len(done.written)} written, {len(done.unchanged)} unchanged, "
-               f"{len(done.removed)} removed)")
-    for rel in done.kept_edited:
-        typer.echo(f"warning: {rel} is no longer rendered but was edited; left in place", err=True)
+    typer.echo(verb.report(request, result), nl=False)
+    for line in verb.warnings(result):
+        typer.echo(line, err=True)
 
 
 @app.command()
@@ -227,27 +213,26 @@ def check(
     """Build each rendered overlay with kustomize and validate every object against the
     Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included. With
     --cluster, dry-run every object on your cluster instead (exit 1 on a refusal)."""
-    from aiplat_gen.commands import app as core
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import check as verb
     from aiplat_gen.reports.diagnostics import default_format
-    from aiplat_gen.verify import check as checking
-    from aiplat_gen.verify.check.report import FORMATS, format_report
+    from aiplat_gen.verify.check import CheckOptions
 
-    settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
+    settings = Settings(profiles_dir=profiles_dir, out_dir=out)
     if cluster:
-        from aiplat_gen.verify.check.cluster import check_cluster, format_cluster_report
-
-        found = _run(_with_progress("dry run", lambda step: check_cluster(
-            refs or [], all_profiles, settings, out, context, step)))
-        typer.echo(format_cluster_report(found), nl=False)
+        on_cluster = verb.ClusterCheckRequest(refs or [], all_profiles, settings, context)
+        found = _run(_with_progress("dry run", lambda step: verb.check_on_cluster(
+            on_cluster, step)))
+        verb.CLUSTER_REPORTER(found, sys.stdout)
         raise typer.Exit(ExitCode.OK if found.ok else ExitCode.INVALID)
     if context is not None:
         typer.echo("aiplat-gen: --context goes with --cluster", err=True)
         raise typer.Exit(ExitCode.USAGE)
-    fmt = _choice(fmt or default_format(), FORMATS, "--format")
-    options = checking.CheckOptions(out, tuple(schema_location or ()), kubeconform, policy, cache)
-    report = _run(_with_progress("checking", lambda step: checking.check(
-        refs or [], all_profiles, settings, options, step)), fmt)
-    typer.echo(format_report(report, fmt), nl=False)
+    fmt = _choice(fmt or default_format(), verb.FORMATS, "--format")
+    options = CheckOptions(out, tuple(schema_location or ()), kubeconform, policy, cache)
+    request = verb.CheckRequest(refs or [], all_profiles, settings, options)
+    report = _run(_with_progress("checking", lambda step: verb.check(request, step)), fmt)
+    verb.REPORTERS[fmt](report, sys.stdout)
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.INVALID)
 
 
@@ -272,16 +257,16 @@ def simulate(
     controllers, scheduler; nodes made from the profile's pools): every object accepted, every
     pod admitted and bound at min and max replicas, the scheduler in agreement with `plan`.
     Exit 1 on a refusal or an unscheduled pod."""
-    from aiplat_gen.commands import app as core
-    from aiplat_gen.verify import simulate as sim
-    from aiplat_gen.verify.simulate.report import FORMATS, format_report
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import simulate as verb
+    from aiplat_gen.verify.simulate import SimulateOptions
 
-    fmt = _choice(fmt, FORMATS, "--format")
-    settings = core.Settings(profiles_dir=profiles_dir, out_dir=out)
-    options = sim.SimulateOptions(out, crds, k8s_bin, keep)
-    report = _run(_with_progress("simulating", lambda step: sim.simulate(
-        refs or [], all_profiles, settings, options, step)))
-    typer.echo(format_report(report, fmt), nl=False)
+    fmt = _choice(fmt, verb.FORMATS, "--format")
+    settings = Settings(profiles_dir=profiles_dir, out_dir=out)
+    request = verb.SimulateRequest(refs or [], all_profiles, settings,
+                                   SimulateOptions(out, crds, k8s_bin, keep))
+    report = _run(_with_progress("simulating", lambda step: verb.simulate(request, step)))
+    verb.REPORTERS[fmt](report, sys.stdout)
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.INVALID)
 
 
@@ -293,16 +278,13 @@ def images(
     fmt: Annotated[str, typer.Option("--format", help="text (one per line) or json.")] = "text",
 ) -> None:
     """List the container images the profiles pin (what CI scans for vulnerabilities)."""
-    import json
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import images as verb
 
-    from aiplat_gen.commands import app as core
-    from aiplat_gen.verify.check.images import pinned_images
-
-    fmt = _choice(fmt, ("text", "json"), "--format")
-    settings = core.Settings(profiles_dir=profiles_dir)
-    found = _run(lambda: pinned_images(refs or [], all_profiles, settings))
-    for line in [json.dumps(found)] if fmt == "json" else found:
-        typer.echo(line)
+    fmt = _choice(fmt, verb.FORMATS, "--format")
+    request = verb.ImagesRequest(refs or [], all_profiles, Settings(profiles_dir=profiles_dir))
+    found = _run(lambda: verb.images(request))
+    verb.REPORTERS[fmt](found, sys.stdout)
 
 
 @app.command()
@@ -315,22 +297,16 @@ def plan(
 ) -> None:
     """GPUs at min and max replicas per model, namespace and node pool, against quotas and what
     the pools offer; memory fit per model; cost per hour with prices; scheduling warnings."""
-    from aiplat_gen.commands import app as core
-    from aiplat_gen.reports import plan_report
-    from aiplat_gen.reports.console import print_report
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import plan as verb
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
-    from aiplat_gen.reports.plan import FORMATS, plan_profile
 
-    fmt = _choice(fmt, FORMATS, "--format")
-    result, warnings = _run(lambda: plan_profile(ref, core.Settings(profiles_dir=profiles_dir)))
-    if warnings:
-        sys.stderr.write(format_diagnostics(warnings, default_format()))
-    if fmt == "json":
-        typer.echo(plan_report.to_json(result), nl=False)
-    elif fmt == "markdown":
-        typer.echo(plan_report.to_markdown(result, level=1), nl=False)
-    else:
-        print_report(plan_report.report(result))
+    fmt = _choice(fmt, verb.FORMATS, "--format")
+    request = verb.PlanRequest(ref, Settings(profiles_dir=profiles_dir))
+    result = _run(lambda: verb.plan(request))
+    if result.warnings:
+        sys.stderr.write(format_diagnostics(result.warnings, default_format()))
+    verb.REPORTERS[fmt](result, sys.stdout)
 
 
 @app.command()
@@ -343,12 +319,11 @@ def graph(
 ) -> None:
     """The platform graph (gateway -> models -> data services, with ports) as a Mermaid
     flowchart."""
-    from aiplat_gen.commands import app as core
-    from aiplat_gen.reports.mermaid import platform_flowchart
+    from aiplat_gen.checks.selection import Settings
+    from aiplat_gen.commands import graph as verb
 
-    settings = core.Settings(profiles_dir=profiles_dir)
-    (validated,) = _run(lambda: core.validate_many(core.select([ref], False, settings)))
-    typer.echo(platform_flowchart(validated.profile, all_flows), nl=False)
+    request = verb.GraphRequest(ref, Settings(profiles_dir=profiles_dir), all_flows)
+    typer.echo(_run(lambda: verb.graph(request)), nl=False)
 
 
 @app.command()
@@ -361,6 +336,7 @@ def init(
     ] = None,
 ) -> None:
     """Write starter files into the current folder; never overwrites a file."""
+    from aiplat_gen.commands import init as verb
     from aiplat_gen.render import scaffold
 
     if ci is None and example is None:
@@ -371,11 +347,8 @@ def init(
         _choice(example, scaffold.EXAMPLES, "--example")
     if ci is not None:
         _choice(ci, tuple(scaffold.CI_FILES), "--ci")
-    for path in _run(lambda: scaffold.init(Path.cwd(), ci=ci, example=example)):
-        typer.echo(f"wrote {path}")
-    if example is not None:
-        typer.echo("next: aiplat-gen plan prod && aiplat-gen render --all && aiplat-gen check "
-                   f"--all --schema-location {scaffold.CRD_CATALOG}")
+    request = verb.InitRequest(Path.cwd(), ci=ci, example=example)
+    typer.echo(verb.report(_run(lambda: verb.init(request))), nl=False)
 
 
 def main() -> None:

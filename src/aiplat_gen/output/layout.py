@@ -1,5 +1,6 @@
-"""Lay full renders out as a GitOps tree: `base/` for the root profile, an overlay per other
-profile holding only its difference to the parent, and Helm values per chart.
+"""The files of the GitOps tree: `base/` for the root profile, an overlay per other profile
+holding only its difference to the parent, Helm values per chart, and plain folders of objects
+(`argocd/<env>/`). Where they go is `aiplat_gen.core.tree_paths`; which run is `output.tree`.
 
 Overlay differences are RFC 6902 JSON patches computed by the `jsonpatch` library (exact for any
 kind, including custom resources, where strategic merge would need schemas); objects the parent
@@ -10,25 +11,16 @@ child drops is set to null, which Helm reads as "remove".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import jsonpatch
 
+from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.core import yamlio
 from aiplat_gen.render.rendered import FullRender, ObjectKey, RenderedObject
 
 HEADER = ("# Rendered by aiplat-gen from profiles/{profile}.yaml. Do not edit: change the profile "
           "and run `aiplat-gen render`.\n")
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A profile to lay out: its name, its parent's name (None for the root) and renders."""
-
-    name: str
-    parent: str | None
-    render: FullRender
 
 
 def _file_names(objects: tuple[RenderedObject, ...]) -> dict[ObjectKey, str]:
@@ -50,64 +42,71 @@ def _header(profile: str) -> str:
     return HEADER.format(profile=profile)
 
 
-def layout_root(unit: Unit) -> dict[str, str]:
-    """Files of `base/` and `helm/<chart>/values.yaml` for the root profile."""
+def base_files(name: str, render: FullRender) -> dict[str, str]:
+    """Files of `base/` for the root profile: one file per object, a kustomization per
+    component folder and one listing the folders."""
     files: dict[str, str] = {}
-    names = _file_names(unit.render.objects)
+    names = _file_names(render.objects)
     components: dict[str, list[str]] = {}
-    for obj in unit.render.objects:
+    for obj in render.objects:
         path = names[obj.key]
-        files[f"base/{path}"] = _header(unit.name) + yamlio.dump(obj.obj)
+        files[f"{paths.BASE}/{path}"] = _header(name) + yamlio.dump(obj.obj)
         components.setdefault(obj.component, []).append(path.split("/", 1)[1])
     for component, members in components.items():
-        files[f"base/{component}/kustomization.yaml"] = _header(unit.name) + _kustomization(
+        files[f"{paths.BASE}/{component}/kustomization.yaml"] = _header(name) + _kustomization(
             resources=members)
-    files["base/kustomization.yaml"] = _header(unit.name) + _kustomization(
+    files[f"{paths.BASE}/kustomization.yaml"] = _header(name) + _kustomization(
         resources=list(components))
-    for chart, values in sorted(unit.render.helm_values.items()):
-        files[f"helm/{chart}/values.yaml"] = _header(unit.name) + yamlio.dump(values)
     return files
 
 
-def layout_overlay(unit: Unit, parent: FullRender, parent_path: str) -> dict[str, str]:
-    """Files of `overlays/<name>/` and `helm/<chart>/values-<name>.yaml`: the child's
-    difference to its parent."""
-    root = f"overlays/{unit.name}"
+def overlay_files(name: str, render: FullRender, parent: FullRender, parent_path: str
+                  ) -> dict[str, str]:
+    """Files of `overlays/<name>/`: the child's difference to its parent, on top of the
+    parent's folder (`parent_path`, relative to the overlay)."""
+    root = paths.overlay(name)
     files: dict[str, str] = {}
     resources: list[str] = [parent_path]
     patches: list[dict[str, Any]] = []
     before = parent.by_key()
-    after = unit.render.by_key()
-    names = _file_names(unit.render.objects + tuple(
-        o for k, o in before.items() if k not in after))
+    after = render.by_key()
+    names = _file_names(render.objects + tuple(o for k, o in before.items() if k not in after))
     for key, obj in after.items():
         rel = names[key]
         old = before.get(key)
         if old is None:
-            files[f"{root}/resources/{rel}"] = _header(unit.name) + yamlio.dump(obj.obj)
+            files[f"{root}/resources/{rel}"] = _header(name) + yamlio.dump(obj.obj)
             resources.append(f"resources/{rel}")
         elif old.obj != obj.obj:
             ops = jsonpatch.make_patch(old.obj, obj.obj).patch
             patch_file = f"patches/{rel.replace('/', '-')}"
-            files[f"{root}/{patch_file}"] = _header(unit.name) + yamlio.dump(ops)
+            files[f"{root}/{patch_file}"] = _header(name) + yamlio.dump(ops)
             patches.append({"path": patch_file, "target": _target(key)})
     for key in before:
         if key not in after:
             patch_file = f"patches/delete-{names[key].replace('/', '-')}"
-            files[f"{root}/{patch_file}"] = _header(unit.name) + yamlio.dump(_delete_patch(key))
+            files[f"{root}/{patch_file}"] = _header(name) + yamlio.dump(_delete_patch(key))
             patches.append({"path": patch_file})
-    files[f"{root}/kustomization.yaml"] = _header(unit.name) + _kustomization(
+    files[f"{root}/kustomization.yaml"] = _header(name) + _kustomization(
         resources=resources, patches=patches)
-    charts = sorted(set(unit.render.helm_values) | set(parent.helm_values))
-    for chart in charts:
-        if chart in unit.render.helm_values:
-            diff = values_diff(parent.helm_values.get(chart, {}), unit.render.helm_values[chart])
-            files[f"helm/{chart}/values-{unit.name}.yaml"] = _header(unit.name) + yamlio.dump(diff)
     return files
 
 
+def helm_files(name: str, render: FullRender, parent: FullRender | None) -> dict[str, str]:
+    """Helm values per chart: the root's whole values (`values.yaml`); for another profile
+    only what differs from its parent's (`values-<name>.yaml`)."""
+    if parent is None:
+        return {paths.helm_values(chart, name, root=True): _header(name) + yamlio.dump(values)
+                for chart, values in sorted(render.helm_values.items())}
+    files: dict[str, str] = {}
+    for chart in sorted(set(render.helm_values) | set(parent.helm_values)):
+        if chart in render.helm_values:
+            diff = values_diff(parent.helm_values.get(chart, {}), render.helm_values[chart])
+            files[paths.helm_values(chart, name, root=False)] = _header(name) + yamlio.dump(diff)
+    return files
 
-def layout_folder(folder: str, profile: str, objects: list[dict[str, Any]]) -> dict[str, str]:
+
+def folder_files(folder: str, profile: str, objects: list[dict[str, Any]]) -> dict[str, str]:
     """Files of a folder outside the kustomize tree (`argocd/<profile>/`): one file per object and
     a kustomization listing them, so `kubectl apply -k <folder>` applies it. Nothing when there
     are no objects."""
@@ -118,6 +117,7 @@ def layout_folder(folder: str, profile: str, objects: list[dict[str, Any]]) -> d
              for name, obj in zip(names, objects, strict=True)}
     files[f"{folder}/kustomization.yaml"] = _header(profile) + _kustomization(resources=names)
     return files
+
 
 def _kustomization(resources: list[str], patches: list[dict[str, Any]] | None = None) -> str:
     doc: dict[str, Any] = {

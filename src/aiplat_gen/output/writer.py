@@ -37,8 +37,10 @@ from types import FrameType
 from typing import Any
 
 from aiplat_gen.core.errors import OutputError
+from aiplat_gen.core.tree_paths import RECORD
 
-RECORD = ".aiplat-gen.json"
+__all__ = ["RECORD", "Outcome", "Plan", "apply", "diff", "drift", "plan", "read_record",
+           "record_text", "recover", "unified_diff"]
 STAGING_PREFIX = ".aiplat-gen-staging-"
 JOURNAL = "journal.json"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -423,3 +425,20 @@ def unified_diff(out: Path, todo: Plan) -> str:
         new = todo.write.get(rel, "").splitlines(keepends=True)
         chunks.extend(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}"))
     return "".join(chunks)
+
+
+def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]
+          ) -> list[str]:
+    """The files in `out` that differ from a fresh render, the record included (for --check):
+    what `apply` would write or remove."""
+    todo = plan(out, files, owners, scope)
+    stale = todo.stale
+    record_path = out / RECORD
+    if not record_path.is_file() or record_path.read_text("utf-8") != record_text(todo.record):
+        stale = sorted({*stale, RECORD})
+    return stale
+
+
+def diff(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> str:
+    """A unified diff from the files in `out` to the rendered ones (for --diff)."""
+    return unified_diff(out, plan(out, files, owners, scope))

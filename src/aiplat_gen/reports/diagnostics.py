@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiplat_gen.core.errors import Diagnostic, Severity
-
-FORMATS = ("text", "json", "github")
 
 
 def default_format() -> str:
@@ -17,12 +15,21 @@ def default_format() -> str:
 
 
 def format_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
-    """Render diagnostics in one of FORMATS; an empty string when there are none (text)."""
-    if fmt == "json":
-        return json.dumps([_as_dict(d) for d in diagnostics], indent=2) + "\n"
-    if fmt == "github":
-        return "".join(_github(d) + "\n" for d in diagnostics)
+    """Render diagnostics in one of FORMATS (text when fmt is another); an empty string when
+    there are none (text, github)."""
+    return REPORTERS.get(fmt, _text)(diagnostics)
+
+
+def _text(diagnostics: Sequence[Diagnostic]) -> str:
     return "".join(f"{d}\n" for d in diagnostics)
+
+
+def _json(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps([_as_dict(d) for d in diagnostics], indent=2) + "\n"
+
+
+def _github_all(diagnostics: Sequence[Diagnostic]) -> str:
+    return "".join(_github(d) + "\n" for d in diagnostics)
 
 
 def _as_dict(d: Diagnostic) -> dict[str, object]:
@@ -50,3 +57,8 @@ def _github(d: Diagnostic) -> str:
     if d.hint:
         text += f" ({d.hint})"
     return f"::{level}{where}::{_escape(text)}"
+
+
+REPORTERS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {
+    "text": _text, "json": _json, "github": _github_all}
+FORMATS = tuple(REPORTERS)

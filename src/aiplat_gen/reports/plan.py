@@ -27,8 +27,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
 from aiplat_gen.platform.memory import Device, kv_cache_tokens
@@ -37,10 +39,6 @@ from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.profile.schema.types import parse_quantity
-
-if TYPE_CHECKING:
-    from aiplat_gen.commands.app import Settings
-    from aiplat_gen.core.errors import Diagnostic
 
 FORMATS = ("text", "json", "markdown")
 GIB = Decimal(1024**3)
@@ -352,7 +350,5 @@ def _namespaces(profile: Profile, models: list[ModelPlan]) -> list[NamespacePlan
 def plan_profile(ref: str, settings: Settings) -> tuple[Plan, tuple[Diagnostic, ...]]:
     """Validate one profile (name or path) and plan it; returns the plan and the profile's
     validation warnings. An invalid profile raises ProfileError with every diagnostic."""
-    from aiplat_gen.commands.app import select, validate_many
-
     (validated,) = validate_many(select([ref], False, settings))
     return build_plan(validated.profile), validated.warnings

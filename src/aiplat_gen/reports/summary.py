@@ -4,7 +4,8 @@ The summary covers every profile of the profiles folder that validates and share
 root, not only the profiles named on the command line: `render prod` rewrites the page with
 `dev` and `staging` still in it, so the page is the same whichever profiles were rendered last
 (and `render --all --check` keeps it honest). A sibling profile that does not validate is
-named, not summarised. The root profile owns the file in the writer's record.
+named, not summarised (the render command gathers them: `checks.selection.family`). The root
+profile owns the file in the writer's record; `Summary` is its output target.
 
 For each environment the page shows the output folder, the objects, the `plan` tables (models
 with GPUs and replica bounds, memory fit, GPU quota per namespace, node pools and cost), every
@@ -18,12 +19,12 @@ page holds no date, absolute path or version of aiplat-gen, so it is byte-identi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 
+from aiplat_gen.checks.selection import Family
 from aiplat_gen.checks.validate import ValidatedProfile
-from aiplat_gen.core.errors import AiplatError
+from aiplat_gen.core import tree_paths as paths
+from aiplat_gen.output.tree import Unit
 from aiplat_gen.platform.facts.charts import Chart
 from aiplat_gen.platform.facts.controllers import CONTROLLERS
 from aiplat_gen.platform.provided import (
@@ -35,51 +36,18 @@ from aiplat_gen.platform.provided import (
     installed_by_application,
     references,
 )
-from aiplat_gen.profile.merge import load_profile, profile_names
 from aiplat_gen.profile.schema.cluster import Quota
 from aiplat_gen.render.components.argocd_charts import charts_for
 from aiplat_gen.render.rendered import FullRender
 from aiplat_gen.reports.console import Column, Table, markdown_table
 from aiplat_gen.reports.mermaid import platform_flowchart
-from aiplat_gen.reports.plan import build_plan
+from aiplat_gen.reports.plan import Plan
 from aiplat_gen.reports.plan_report import not_estimated
 from aiplat_gen.reports.plan_report import tables as plan_tables
 
-README = "README.md"
-
-
-@dataclass(frozen=True)
-class Family:
-    """The profiles the summary covers (parents first) and the sibling profiles left out."""
-
-    profiles: tuple[ValidatedProfile, ...]
-    invalid: tuple[str, ...]
-
-
-def family(selected: list[ValidatedProfile],
-           validate: Callable[[str, Path], ValidatedProfile]) -> Family:
-    """The selected profiles plus every other profile of their folders that shares their root
-    and validates (`validate(name, path)` raises AiplatError otherwise)."""
-    have = {vp.name: vp for vp in selected}
-    roots = {vp.source.chain[0] for vp in selected}
-    invalid: list[str] = []
-    for folder in sorted({vp.source.path.parent for vp in selected}):
-        for name in profile_names(folder):
-            if name in have:
-                continue
-            path = folder / f"{name}.yaml"
-            try:
-                if load_profile(path).chain[0] not in roots:
-                    continue  # another tree's profile
-                have[name] = validate(name, path)
-            except AiplatError:
-                invalid.append(name)
-    ordered = sorted(have.values(), key=lambda vp: (len(vp.source.chain), vp.name))
-    return Family(tuple(ordered), tuple(sorted(invalid)))
-
 
 def _folder(vp: ValidatedProfile) -> str:
-    return "base/" if vp.source.parent is None else f"overlays/{vp.name}/"
+    return paths.folder(vp.name, vp.source.parent is None) + "/"
 
 
 def _deploys(vp: ValidatedProfile) -> str:
@@ -87,7 +55,7 @@ def _deploys(vp: ValidatedProfile) -> str:
     if gitops is None or not gitops.deploy:
         return "-"
     target = gitops.destination.name or gitops.destination.server or ""
-    return f"`argocd/{vp.name}/` -> {target}"
+    return f"`{paths.argocd(vp.name)}/` -> {target}"
 
 
 def _chart_ref(chart: Chart) -> str:
@@ -96,9 +64,10 @@ def _chart_ref(chart: Chart) -> str:
     return f"oci://{chart.repo_url}/{chart.chart}"
 
 
-def _values_files(vp: ValidatedProfile, chart: str, renders: dict[str, FullRender]) -> list[str]:
+def _values_files(vp: ValidatedProfile, chart: str, renders: Mapping[str, FullRender]
+                  ) -> list[str]:
     """The values files of a chart for an environment, root first (as ArgoCD passes them)."""
-    return [f"helm/{chart}/values.yaml" if i == 0 else f"helm/{chart}/values-{name}.yaml"
+    return [paths.helm_values(chart, name, root=i == 0)
             for i, name in enumerate(vp.source.chain) if chart in renders[name].helm_values]
 
 
@@ -184,7 +153,7 @@ def _provided(vp: ValidatedProfile) -> str:
     return "\n".join(parts)
 
 
-def _charts(vp: ValidatedProfile, renders: dict[str, FullRender]) -> list[str]:
+def _charts(vp: ValidatedProfile, renders: Mapping[str, FullRender]) -> list[str]:
     full = renders[vp.name]
     charts = charts_for(vp.profile, full)
     rows = tuple((c.name, c.version, _chart_ref(c).replace(" --repo ", " from "), c.namespace,
@@ -212,12 +181,12 @@ def _charts(vp: ValidatedProfile, renders: dict[str, FullRender]) -> list[str]:
                      + "\n".join(commands) + "\n```\n")
     if extra:
         lines.append("Values for charts aiplat-gen does not deploy (install the chart with "
-                     "them): " + ", ".join(f"`helm/{name}/`" for name in extra) + ".\n")
+                     "them): " + ", ".join(f"`{paths.HELM}/{name}/`" for name in extra) + ".\n")
     return lines
 
 
-def _environment(vp: ValidatedProfile, renders: dict[str, FullRender], files: int) -> str:
-    plan = build_plan(vp.profile)
+def _environment(vp: ValidatedProfile, renders: Mapping[str, FullRender], plan: Plan,
+                 files: int) -> str:
     parts = [f"## {vp.name}\n"]
     chain = " -> ".join(reversed(vp.source.chain))
     parts.append(f"`{_folder(vp)}`: {len(renders[vp.name].objects)} objects "
@@ -261,7 +230,7 @@ def _apply(profiles: tuple[ValidatedProfile, ...]) -> str:
                      "Application once, against the cluster ArgoCD runs in; ArgoCD installs "
                      "the operator charts first (sync waves) and syncs the platform from Git "
                      "after that:\n")
-        lines.append("```sh\n" + "\n".join(f"kubectl apply -k argocd/{vp.name}"
+        lines.append("```sh\n" + "\n".join(f"kubectl apply -k {paths.argocd(vp.name)}"
                                            for vp in deployed) + "\n```\n")
     lines.append("Without ArgoCD: install the charts listed in the environment's section with "
                  "the Helm commands there, then apply its folder:\n")
@@ -270,12 +239,29 @@ def _apply(profiles: tuple[ValidatedProfile, ...]) -> str:
     return "\n".join(lines)
 
 
-def readme(chosen: Family, renders: dict[str, FullRender], owners: dict[str, str]) -> str:
-    """The page for these profiles, their full renders and the owner of every output file."""
+class Summary:
+    """The README target: the page, owned by the root profile, over the profiles of `chosen`
+    (whose renders are in the tree) with their plans."""
+
+    def __init__(self, chosen: Family, plans: Mapping[str, Plan]) -> None:
+        self.chosen = chosen
+        self.plans = plans
+
+    def files(self, unit: Unit) -> dict[str, str]:
+        """The page, for the root profile; it counts the files the targets before it laid out."""
+        if not unit.is_root:
+            return {}
+        return {paths.README: readme(self.chosen, unit.tree.renders, self.plans,
+                                     Counter(unit.laid_out.values()))}
+
+
+def readme(chosen: Family, renders: Mapping[str, FullRender], plans: Mapping[str, Plan],
+           owned: Mapping[str, int]) -> str:
+    """The page for these profiles, their full renders and plans, and the number of output
+    files each profile owns."""
     profiles = chosen.profiles
     root = next(vp for vp in profiles if vp.source.parent is None)
     platform = root.profile.spec.platform
-    owned = Counter(owners.values())
     names = ", ".join(vp.name for vp in profiles)
     parts = [f"# {platform.name} {platform.version}: the rendered platform\n",
              f"Rendered by aiplat-gen from the profiles {names}. Do not edit this folder: change "
@@ -287,13 +273,13 @@ def readme(chosen: Family, renders: dict[str, FullRender], owners: dict[str, str
                      "--all`): " + ", ".join(chosen.invalid) + ".\n")
     rows = []
     for vp in profiles:
-        plan = build_plan(vp.profile)
+        plan = plans[vp.name]
         cost = "-" if plan.cost_at_min is None else (
             f"{plan.cost_at_min:.2f}" if plan.cost_at_min == plan.cost_at_max
             else f"{plan.cost_at_min:.2f}-{plan.cost_at_max:.2f}")
         gpus = (sum(m.gpus_at_min for m in plan.models), sum(m.gpus_at_max for m in plan.models))
         rows.append((vp.name, vp.source.parent or "-", f"`{_folder(vp)}`",
-                     str(len(renders[vp.name].objects)), str(owned[vp.name]),
+                     str(len(renders[vp.name].objects)), str(owned.get(vp.name, 0)),
                      str(len(plan.models)), str(gpus[0]) if gpus[0] == gpus[1]
                      else f"{gpus[0]}-{gpus[1]}", cost, _deploys(vp)))
     columns = (Column("profile"), Column("extends"), Column("folder"),
@@ -320,5 +306,6 @@ def readme(chosen: Family, renders: dict[str, FullRender], owners: dict[str, str
                  "- `.aiplat-gen.json`: the files aiplat-gen owns here (it never touches "
                  "others).\n")
     parts.append(_apply(profiles))
-    parts.extend(_environment(vp, renders, owned[vp.name]) for vp in profiles)
+    parts.extend(_environment(vp, renders, plans[vp.name], owned.get(vp.name, 0))
+                 for vp in profiles)
     return "\n".join(parts)

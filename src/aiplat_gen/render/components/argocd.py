@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.platform.facts.charts import PLATFORM_WAVE, PROJECT_WAVE, Chart
 from aiplat_gen.profile.schema.gitops import IN_CLUSTER, GitOps
 from aiplat_gen.profile.schema.profile import Profile
@@ -65,10 +66,10 @@ def render(ctx: RenderContext, chain: Sequence[tuple[str, FullRender]]) -> list[
     objects = _projects(ctx, gitops, names, full, charts)
     objects += _application(
         ctx, gitops, name=names.root, project=names.system, wave=None, finalizer=False,
-        sources=[_git(gitops, f"{gitops.path}/argocd/{env}")],
+        sources=[_git(gitops, f"{gitops.path}/{paths.argocd(env)}")],
         destination={"server": IN_CLUSTER, "namespace": gitops.argocd_namespace})
     ignore = ignored_replicas(full)
-    tree = "base" if len(chain) == 1 else f"overlays/{env}"
+    tree = paths.chain_folder([name for name, _ in chain])
     objects += _application(
         ctx, gitops, name=names.platform, project=names.platform, wave=PLATFORM_WAVE,
         sources=[_git(gitops, f"{gitops.path}/{tree}")], destination=_cluster(gitops),
@@ -166,8 +167,7 @@ def ignored_replicas(full: FullRender) -> list[dict[str, Any]]:
 
 def _chart_application(ctx: RenderContext, gitops: GitOps, names: _Names, chart: Chart,
                        chain: Sequence[tuple[str, FullRender]]) -> list[dict[str, Any]]:
-    files = [f"$values/{gitops.path}/helm/{chart.name}/"
-             + ("values.yaml" if i == 0 else f"values-{name}.yaml")
+    files = [f"$values/{gitops.path}/{paths.helm_values(chart.name, name, root=i == 0)}"
              for i, (name, full) in enumerate(chain) if chart.name in full.helm_values]
     helm: dict[str, Any] = {"releaseName": chart.name}
     if files:

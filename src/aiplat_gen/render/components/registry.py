@@ -6,13 +6,12 @@ Each serving engine has its component, named after the engine (`serving_componen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, assert_never
+from collections.abc import Callable
+from typing import assert_never
 
 from aiplat_gen.platform.engines import ENGINES
 from aiplat_gen.profile.schema.serving import Engine
 from aiplat_gen.render.components import (
-    argocd,
     autoscaling,
     cluster,
     gateway,
@@ -29,7 +28,6 @@ from aiplat_gen.render.components import (
     weaviate,
 )
 from aiplat_gen.render.components.base import RenderContext, Rendered
-from aiplat_gen.render.rendered import FullRender
 
 Component = Callable[[RenderContext], Rendered]
 
@@ -60,13 +58,4 @@ COMPONENTS: dict[str, Component] = {
     "gateway": gateway.render,
     "rbac": rbac.render,
     "network-policies": network_policies.render,
-}
-
-# Outputs beside base/, overlays/ and helm/: each entry turns a profile and the full renders of its
-# `extends` chain (root first) into objects for `output/<key>/<profile>/`. They run after the
-# components because they need the whole render (the kinds, namespaces and charts it uses).
-TreeOutput = Callable[[RenderContext, "Sequence[tuple[str, FullRender]]"], list[dict[str, Any]]]
-
-TREE_OUTPUTS: dict[str, TreeOutput] = {
-    "argocd": argocd.render,
 }

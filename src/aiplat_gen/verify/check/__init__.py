@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from aiplat_gen.checks.policy.engine import Finding, evaluate
+from aiplat_gen.checks.selection import Settings, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
-from aiplat_gen.commands.app import Settings, select, validate_many
+from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.core import yamlio
 from aiplat_gen.core.cache import cache_dir
 from aiplat_gen.core.errors import UsageError
@@ -226,12 +227,10 @@ def _kubeconform(choice: str) -> Path | None:
 def _targets(vp: ValidatedProfile) -> list[tuple[str, list[str]]]:
     """(folder to build, folders whose files define its objects, nearest first)."""
     chain = vp.source.chain
-    tree = "base" if len(chain) == 1 else f"overlays/{vp.name}"
-    sources = [f"overlays/{name}/resources" for name in reversed(chain[1:])] + ["base"]
-    targets = [(tree, sources)]
+    targets = [(paths.chain_folder(chain), paths.object_sources(chain))]
     gitops = vp.profile.spec.gitops
     if gitops is not None and gitops.deploy:
-        targets.append((f"argocd/{vp.name}", [f"argocd/{vp.name}"]))
+        targets.append((paths.argocd(vp.name), [paths.argocd(vp.name)]))
     return targets
 
 

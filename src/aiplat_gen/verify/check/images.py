@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplat_gen.commands.app import Settings, select, validate_many
+from aiplat_gen.checks.selection import Settings, select, validate_many
 from aiplat_gen.render.components.base import RenderContext
 from aiplat_gen.render.pipeline import render_full
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 from aiplat_gen.checks.policy.engine import Finding
 from aiplat_gen.checks.policy.rules import RULES_BY_ID
 from aiplat_gen.core.errors import Diagnostic, Position
 from aiplat_gen.reports import diagnostics as diagnostics_report
 from aiplat_gen.verify.check import CheckReport, ObjectResult, TargetResult
-
-FORMATS = ("text", "json", "junit", "github")
 
 
 def findings(report: CheckReport) -> list[Diagnostic]:
@@ -62,15 +61,25 @@ def summary(report: CheckReport) -> str:
             f"{report.validator}: {verdict}{policy}")
 
 
+def to_text(report: CheckReport) -> str:
+    """One line per finding, then the summary line."""
+    return diagnostics_report.format_diagnostics(findings(report), "text") + summary(report) + "\n"
+
+
+def to_github(report: CheckReport) -> str:
+    """GitHub Actions annotations per finding, then the summary line."""
+    return (diagnostics_report.format_diagnostics(findings(report), "github") + summary(report)
+            + "\n")
+
+
+def to_json(report: CheckReport) -> str:
+    """The report as indented JSON."""
+    return json.dumps(_as_json(report), indent=2) + "\n"
+
+
 def format_report(report: CheckReport, fmt: str) -> str:
     """The report in one of FORMATS."""
-    if fmt == "json":
-        return json.dumps(_as_json(report), indent=2) + "\n"
-    if fmt == "junit":
-        return _junit(report)
-    lines = diagnostics_report.format_diagnostics(findings(report),
-                                                  "github" if fmt == "github" else "text")
-    return lines + summary(report) + "\n"
+    return REPORTERS[fmt](report)
 
 
 def _as_json(report: CheckReport) -> dict[str, object]:
@@ -116,3 +125,8 @@ def _junit(report: CheckReport) -> str:
     suites.set("failures", str(failures))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+REPORTERS: dict[str, Callable[[CheckReport], str]] = {
+    "text": to_text, "json": to_json, "junit": _junit, "github": to_github}
+FORMATS = tuple(REPORTERS)

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from aiplat_gen.checks.selection import Settings, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
-from aiplat_gen.commands.app import Settings, select, validate_many
 from aiplat_gen.core.cache import cache_dir
 from aiplat_gen.core.errors import UsageError
 from aiplat_gen.platform import provided

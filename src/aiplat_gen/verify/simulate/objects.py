@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from aiplat_gen.checks.validate import ValidatedProfile
+from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.core import yamlio
 from aiplat_gen.core.errors import AiplatError, Position, UsageError
 from aiplat_gen.profile.loader import display_path, to_plain
 from aiplat_gen.verify.kube import kustomize
 from aiplat_gen.verify.simulate.run import Refusal
+from aiplat_gen.verify.sources import SourceIndex, key
 
 MODEL_LABEL = "ai.platform/model"
 
@@ -44,11 +46,10 @@ def environment_objects(vp: ValidatedProfile, out: Path, command: list[str]
              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The objects of the folder ArgoCD deploys, and of `argocd/<env>/` when it deploys."""
     chain = vp.source.chain
-    tree = "base" if len(chain) == 1 else f"overlays/{vp.name}"
-    folders = [tree]
+    folders = [paths.chain_folder(chain)]
     gitops = vp.profile.spec.gitops
     if gitops is not None and gitops.deploy:
-        folders.append(f"argocd/{vp.name}")
+        folders.append(paths.argocd(vp.name))
     built: list[list[dict[str, Any]]] = []
     for folder in folders:
         path = out / folder
@@ -73,12 +74,10 @@ class Locator:
     `ai.platform/model` label, a namespace's own objects by namespace)."""
 
     def __init__(self, vp: ValidatedProfile, out: Path) -> None:
-        from aiplat_gen.verify.sources import SourceIndex, key
-
         chain = vp.source.chain
-        sources = [f"overlays/{name}/resources" for name in reversed(chain[1:])] + ["base"]
+        sources = paths.object_sources(chain)
         if vp.profile.spec.gitops is not None and vp.profile.spec.gitops.deploy:
-            sources.append(f"argocd/{vp.name}")
+            sources.append(paths.argocd(vp.name))
         self._index = SourceIndex(out).lookup(sources)
         self._key = key
         _, self._positions = to_plain(vp.source.tree)

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiplat_gen.verify.simulate import EnvironmentResult, SimulationReport
 
-FORMATS = ("text", "json")
+
+def to_text(report: SimulationReport) -> str:
+    """A table per environment, then the verdict."""
+    return "".join(_text(env) for env in report.environments) + _verdict(report)
+
+
+def to_json(report: SimulationReport) -> str:
+    """The whole report as indented JSON with sorted keys."""
+    return json.dumps(as_json(report), indent=2, sort_keys=True) + "\n"
 
 
 def format_report(report: SimulationReport, fmt: str) -> str:
-    """The whole report in one format."""
-    if fmt == "json":
-        return json.dumps(as_json(report), indent=2, sort_keys=True) + "\n"
-    return "".join(_text(env) for env in report.environments) + _verdict(report)
+    """The whole report in one of FORMATS."""
+    return REPORTERS[fmt](report)
 
 
 def _verdict(report: SimulationReport) -> str:
@@ -76,3 +83,7 @@ def _env_json(env: EnvironmentResult) -> dict[str, Any]:
         "disagreements": env.disagreements, "expected_unplaced": env.expected_unplaced,
         "not_simulated": env.not_simulated,
     }
+
+
+REPORTERS: dict[str, Callable[[SimulationReport], str]] = {"text": to_text, "json": to_json}
+FORMATS = tuple(REPORTERS)

@@ -1,0 +1,93 @@
+"""`aiplat-gen render`: validate the profiles, render the tree, and write it (or, with --check or
+--diff, compare it with the output folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiplat_gen.checks.selection import Settings, family, select, validate_many
+from aiplat_gen.checks.validate import ValidatedProfile
+from aiplat_gen.core.errors import Diagnostic, DriftError
+from aiplat_gen.output import tree, writer
+from aiplat_gen.reports.plan import build_plan
+from aiplat_gen.reports.summary import Summary
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Which profiles to render, where, and whether to write or only compare."""
+
+    refs: list[str]
+    all_profiles: bool
+    settings: Settings
+    check: bool = False
+    diff: bool = False
+
+
+@dataclass
+class RenderResult:
+    """What a render produced and did."""
+
+    profiles: list[ValidatedProfile]
+    files: dict[str, str]
+    objects: dict[str, int]
+    outcome: writer.Outcome | None = None
+    diff: str = ""
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def render(request: RenderRequest, step: Callable[[str], None] | None = None) -> RenderResult:
+    """Validate, render and (unless check or diff) write the tree for the selected profiles.
+
+    `output/README.md` (owned by the root profile) sums up every profile of the folder that
+    validates, so the sibling profiles are rendered too, for the summary only: their files are
+    laid out, then left out of what is written."""
+    settings = request.settings
+    profiles = validate_many(select(request.refs, request.all_profiles, settings),
+                             with_parents=True)
+    scope = {vp.name for vp in profiles}
+    chosen = family(profiles)
+    plans = {vp.name: build_plan(vp.profile) for vp in chosen.profiles}
+    laid_out = tree.build_tree(chosen.profiles, settings.templates_dir, step,
+                               (*tree.DEFAULT_TARGETS, Summary(chosen, plans)))
+    files, owners = laid_out.of(scope)
+    result = RenderResult(
+        profiles=profiles, files=files,
+        objects={name: len(r.objects) for name, r in laid_out.renders.items() if name in scope},
+        warnings=[w for vp in profiles for w in vp.warnings],
+    )
+    out = settings.out_dir
+    if request.diff:
+        result.diff = writer.diff(out, files, owners, scope)
+    if request.check:
+        stale = writer.drift(out, files, owners, scope)
+        if stale:
+            raise DriftError(f"{len(stale)} file(s) in {out} differ from a fresh render", stale)
+    if request.check or request.diff:
+        return result
+    result.outcome = writer.apply(out, files, owners, scope)
+    return result
+
+
+def report(request: RenderRequest, result: RenderResult) -> str:
+    """What the render did, for standard output (nothing more with --diff but the diff)."""
+    if request.diff:
+        return result.diff
+    out = request.settings.out_dir
+    objects = sum(result.objects.values())
+    names = ", ".join(vp.name for vp in result.profiles)
+    if request.check:
+        return f"{out}: up to date ({len(result.files)} files, {objects} objects; {names})\n"
+    done = result.outcome
+    assert done is not None
+    return (f"rendered {names} into {out}: {objects} objects in {len(result.files)} files "
+            f"({len(done.written)} written, {len(done.unchanged)} unchanged, "
+            f"{len(done.removed)} removed)\n")
+
+
+def warnings(result: RenderResult) -> list[str]:
+    """Warnings for standard error: owned files no longer rendered but edited, left in place."""
+    kept = result.outcome.kept_edited if result.outcome is not None else []
+    return [f"warning: {rel} is no longer rendered but was edited; left in place"
+            for rel in kept]
