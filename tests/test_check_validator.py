@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiplat_gen.core.errors import UsageError
+from aiplat_gen.verify.kube.inprocess import InProcessValidator, _uri
 from aiplat_gen.verify.kube.kubeconform import find_tool, run_kubeconform
 from aiplat_gen.verify.kube.locations import CATALOG_FILE, crd_location, expand
 from aiplat_gen.verify.kube.schemas import (
@@ -25,7 +26,6 @@ from aiplat_gen.verify.kube.schemas import (
     kubeconform_schema_locations,
     prepare_kubernetes_schemas,
 )
-from aiplat_gen.verify.kube.validator import InProcessValidator, _uri
 
 WIDGET_SCHEMA = {  # a CRD schema in the catalog's form: draft 4 by default, strict objects
     "type": "object",

@@ -95,7 +95,7 @@ def test_links_and_escapes_are_refused(arrange: Callable[[Path, Path], str],
     assert result.exit_code == 1, result.output
     assert message in result.stderr and "Traceback" not in result.output
     with pytest.raises(OutputError, match=message):  # what `render --check` and `--diff` call
-        writer.plan(out, **states["apply_b"])
+        writer.changes(out, **states["apply_b"])
     assert snapshot(outside) == outside_before, "something was written outside the output"
     assert snapshot(out) == before, "a refused render changed the output folder"
 

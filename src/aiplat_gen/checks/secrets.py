@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic
-from aiplat_gen.platform.secrets import plan
+from aiplat_gen.platform.secrets import synced_secrets
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import RemoteRef, SecretRef, secret_refs, visits
@@ -113,6 +113,6 @@ def secret_store(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
 
 def secret_conflicts(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """References that contradict each other about one synced Secret."""
-    _, problems = plan(profile)
+    _, problems = synced_secrets(profile)
     for problem in problems:
         yield at.diagnostic(problem.loc, problem.message, problem.hint)

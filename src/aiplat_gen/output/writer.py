@@ -39,7 +39,7 @@ from typing import Any
 from aiplat_gen.core.errors import OutputError
 from aiplat_gen.core.tree_paths import RECORD
 
-__all__ = ["RECORD", "Outcome", "Plan", "apply", "diff", "drift", "plan", "read_record",
+__all__ = ["RECORD", "Changes", "Outcome", "apply", "changes", "diff", "drift", "read_record",
            "record_text", "recover", "unified_diff"]
 STAGING_PREFIX = ".aiplat-gen-staging-"
 JOURNAL = "journal.json"
@@ -47,7 +47,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
-class Plan:
+class Changes:
     """What a render would change in the output folder."""
 
     write: dict[str, str]  # path -> new text (changed or new files)
@@ -156,15 +156,15 @@ class _Paths:
         return current
 
 
-def plan(out: Path, files: dict[str, str], owners: dict[str, str],
-         scope: set[str]) -> Plan:
+def changes(out: Path, files: dict[str, str], owners: dict[str, str],
+         scope: set[str]) -> Changes:
     """Compare the rendered files with the output folder.
 
     `owners` maps each rendered file to its profile; `scope` is the set of profiles rendered now,
     whose previously owned files may be removed if no longer rendered.
     """
     try:
-        return _plan(out, files, owners, scope)
+        return _changes(out, files, owners, scope)
     except OSError as exc:
         raise _os_error("read", out, exc) from None
 
@@ -176,7 +176,7 @@ def _check_folder(out: Path) -> None:
         raise OutputError(f"output path {out} exists and is not a folder")
 
 
-def _plan(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> Plan:
+def _changes(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> Changes:
     _check_folder(out)
     record = read_record(out) if out.is_dir() else {}
     paths = _Paths(out)
@@ -218,7 +218,7 @@ def _plan(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
                   if rel not in remove and (out / rel).is_file() and rel not in files}
     for rel, text in files.items():
         new_record[rel] = {"profile": owners[rel], "sha256": _sha(text.encode("utf-8"))}
-    return Plan(write, unchanged, remove, kept, dict(sorted(new_record.items())))
+    return Changes(write, unchanged, remove, kept, dict(sorted(new_record.items())))
 
 
 def record_text(record: dict[str, dict[str, str]]) -> str:
@@ -290,7 +290,7 @@ def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
 def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
                   scope: set[str]) -> Outcome:
     recover(out)
-    todo = _plan(out, files, owners, scope)
+    todo = _changes(out, files, owners, scope)
     outcome = Outcome(unchanged=todo.unchanged, kept_edited=todo.kept_edited)
     record = record_text(todo.record)
     record_path = out / RECORD
@@ -412,7 +412,7 @@ def _prune_empty(out: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def unified_diff(out: Path, todo: Plan) -> str:
+def unified_diff(out: Path, todo: Changes) -> str:
     """A unified diff from the files on disk to the rendered ones."""
     chunks: list[str] = []
     for rel in todo.stale:
@@ -431,7 +431,7 @@ def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
           ) -> list[str]:
     """The files in `out` that differ from a fresh render, the record included (for --check):
     what `apply` would write or remove."""
-    todo = plan(out, files, owners, scope)
+    todo = changes(out, files, owners, scope)
     stale = todo.stale
     record_path = out / RECORD
     if not record_path.is_file() or record_path.read_text("utf-8") != record_text(todo.record):
@@ -441,4 +441,4 @@ def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
 
 def diff(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> str:
     """A unified diff from the files in `out` to the rendered ones (for --diff)."""
-    return unified_diff(out, plan(out, files, owners, scope))
+    return unified_diff(out, changes(out, files, owners, scope))

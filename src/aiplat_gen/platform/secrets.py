@@ -12,7 +12,7 @@ from aiplat_gen.profile.schema.secrets import Loc, RemoteRef, secret_refs
 
 
 @dataclass
-class PlannedSecret:
+class SyncedSecret:
     """One Secret an ExternalSecret will sync: its keys and where each comes from."""
 
     namespace: str
@@ -37,9 +37,9 @@ def _describe(remote: RemoteRef) -> str:
     return remote.key + (f" (property {remote.property})" if remote.property else "")
 
 
-def plan(profile: Profile) -> tuple[list[PlannedSecret], list[SecretProblem]]:
+def synced_secrets(profile: Profile) -> tuple[list[SyncedSecret], list[SecretProblem]]:
     """The Secrets to sync, in document order, and the references that conflict."""
-    planned: dict[tuple[str, str], PlannedSecret] = {}
+    planned: dict[tuple[str, str], SyncedSecret] = {}
     problems: list[SecretProblem] = []
     found = secret_refs(profile)
     for item in found:
@@ -52,7 +52,7 @@ def plan(profile: Profile) -> tuple[list[PlannedSecret], list[SecretProblem]]:
             continue
         target = planned.get((item.namespace, ref.name))
         if target is None:
-            target = PlannedSecret(item.namespace, ref.name, ref.secret_type, ref.username)
+            target = SyncedSecret(item.namespace, ref.name, ref.secret_type, ref.username)
             planned[(item.namespace, ref.name)] = target
         elif (target.secret_type, target.username) != (ref.secret_type, ref.username):
             first = next(iter(target.locs.values()))

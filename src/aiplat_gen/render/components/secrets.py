@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplat_gen.platform.secrets import PlannedSecret, plan
+from aiplat_gen.platform.secrets import SyncedSecret, synced_secrets
 from aiplat_gen.profile.schema.secrets import BASIC_AUTH
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
 
 COMPONENT = "secrets"
 
 
-def target(secret: PlannedSecret) -> dict[str, Any]:
+def target(secret: SyncedSecret) -> dict[str, Any]:
     """`spec.target`: the Secret's name, ownership and (for basic-auth) its template."""
     result: dict[str, Any] = {"name": secret.name, "creationPolicy": "Owner",
                               "deletionPolicy": "Retain"}
@@ -40,7 +40,7 @@ def target(secret: PlannedSecret) -> dict[str, Any]:
     return result
 
 
-def data(secret: PlannedSecret) -> list[dict[str, Any]]:
+def data(secret: SyncedSecret) -> list[dict[str, Any]]:
     """`spec.data`: one entry per key, sorted by key."""
     result = []
     for key in sorted(secret.entries):
@@ -55,7 +55,7 @@ def data(secret: PlannedSecret) -> list[dict[str, Any]]:
 def render(ctx: RenderContext) -> Rendered:
     """An ExternalSecret for every Secret synced from the store."""
     store = ctx.profile.spec.security.secret_store
-    planned, _ = plan(ctx.profile)
+    planned, _ = synced_secrets(ctx.profile)
     if store is None or not planned:
         return Rendered()
     objects: list[dict[str, Any]] = []

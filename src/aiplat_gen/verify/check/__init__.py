@@ -34,10 +34,10 @@ from aiplat_gen.core.errors import UsageError
 from aiplat_gen.profile.loader import display_path
 from aiplat_gen.verify.kube import kustomize
 from aiplat_gen.verify.kube.build_cache import BuildCache
+from aiplat_gen.verify.kube.inprocess import InProcessValidator, Result
 from aiplat_gen.verify.kube.kubeconform import ToolError, find_tool, run_kubeconform
 from aiplat_gen.verify.kube.locations import crd_location
 from aiplat_gen.verify.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
-from aiplat_gen.verify.kube.validator import InProcessValidator, Result
 from aiplat_gen.verify.sources import DocumentParser, Key, Location, SourceIndex, key
 
 IN_PROCESS = "in-process (jsonschema)"
