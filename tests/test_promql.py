@@ -1,5 +1,5 @@
 """Every PromQL expression aiplat-gen writes parses with a real PromQL parser (promql-parser,
-the Rust parser of GreptimeDB) and names only metrics and labels from `data.metrics`: KEDA
+the Rust parser of GreptimeDB) and names only metrics and labels from `facts.metrics`: KEDA
 triggers, prometheus-adapter rules (as the adapter expands them), alert rules and dashboard
 panels, for the example profiles and every golden case."""
 

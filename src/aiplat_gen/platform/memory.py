@@ -5,17 +5,17 @@ The memory-fit check and the `plan` verb share this module. Per GPU of a replica
 - **weights**: parameters x bytes per parameter (the dtype, or the weight quantization) divided
   by the tensor parallel size (vLLM shards every layer across the ranks);
 - **KV cache**: room for at least one sequence of `--max-model-len` tokens, at the per-GPU KV
-  size of the architecture (`data.models.kv_cache_bytes_per_token_per_gpu`); vLLM refuses to
+  size of the architecture (`facts.models.kv_cache_bytes_per_token_per_gpu`); vLLM refuses to
   start when the memory left after loading cannot hold one such sequence;
 - **runtime margin**: `MARGIN_FIXED_GIB` (CUDA context, NCCL buffers, activations of the
   profiling run and CUDA graphs) plus `MARGIN_WEIGHTS_FRACTION` of the per-GPU weights
   (quantization scales, allocator fragmentation). This is aiplat-gen's stated estimate, not a
-  figure vLLM publishes: it errs on the safe side for the dense models of `data.models`.
+  figure vLLM publishes: it errs on the safe side for the dense models of `facts.models`.
 
 All of that must fit in the device memory x `--gpu-memory-utilization`, which is the budget vLLM
 takes for itself (it raises "Free memory on device ... is less than desired GPU memory
 utilization" when less is free at start). The device memory is the product's nominal memory
-(`data.gpus`) or the MIG slice's; on a time-sliced GPU every pod that shares it claims its
+(`facts.gpus`) or the MIG slice's; on a time-sliced GPU every pod that shares it claims its
 utilization of the same memory, so the shares must add up to at most 1.
 """
 

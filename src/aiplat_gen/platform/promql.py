@@ -1,7 +1,7 @@
 """PromQL query builders: every expression aiplat-gen writes comes from here.
 
 Queries select a model's series by the labels its exporter really attaches (see
-`data.metrics`): vLLM series by `namespace` and `model_name` (the served name), Triton and vLLM
+`facts.metrics`): vLLM series by `namespace` and `model_name` (the served name), Triton and vLLM
 HTTP series by `namespace` and `ai_platform_model` (copied from the pod label by the monitors'
 `podTargetLabels`), DCGM series by the workload labels the GPU Operator's ServiceMonitor produces
 (`exported_namespace`/`exported_pod` unless `honorLabels: true`) and a regular expression that
