@@ -19,12 +19,19 @@ from typing import Any
 import pytest
 
 from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.platform.engines import WeightFiles
+from aiplat_gen.platform.engines.vllm import HUB_FILES as VLLM_HUB_FILES
 from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS
 from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import GIB, Device, device_for, fit, kv_cache_tokens
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.render.components.base import RenderContext
-from aiplat_gen.render.components.serving_prefetch import SCRIPT
+from aiplat_gen.render.components.serving_prefetch import (
+    FETCH,
+    SCRIPT,
+    PrefetchItem,
+    script_command,
+)
 from aiplat_gen.render.pipeline import render_full
 from conftest import REPO
 
@@ -161,34 +168,89 @@ def test_dev_serves_from_a_mig_slice() -> None:
     assert llama["spec"]["replicas"] == 1
 
 
+def _containers(node: Any) -> list[dict[str, Any]]:
+    """Every container (init or not) anywhere in a rendered object."""
+    found = []
+    if isinstance(node, dict):
+        if "image" in node and "name" in node and "command" in node:
+            found.append(node)
+        for value in node.values():
+            found += _containers(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _containers(value)
+    return found
+
+
+@pytest.mark.parametrize("profile", ["base", "dev", "staging", "prod"])
+def test_every_hub_download_gets_the_token(profile: str) -> None:
+    vp = validate_file(REPO / "profiles" / f"{profile}.yaml")
+    objects = [o.obj for o in render_full(RenderContext(vp.profile)).objects]
+    downloading = [c for o in objects for c in _containers(o)
+                   if c["command"] == script_command(FETCH)]
+    assert downloading
+    for container in downloading:
+        tokens = [e for e in container["env"] if e["name"] == "HF_TOKEN"]
+        assert tokens == [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
+            "name": "hf-token", "key": "token"}}}], container["name"]
+
+
 # --- the pre-pull script, run for real -------------------------------------------------------
 
 FAKE_HUB = """\
-import os, shutil
-def snapshot_download(repo_id, revision, local_dir):
+import fnmatch, os, shutil
+def snapshot_download(repo_id, revision, local_dir, allow_patterns=None, ignore_patterns=None):
     if os.environ.get("FAKE_HUB_OFFLINE"):
         raise RuntimeError("no network")
     src = os.path.join(os.environ["FAKE_HUB"], repo_id, revision)
-    shutil.copytree(src, local_dir, dirs_exist_ok=True)
+    for folder, _, names in os.walk(src):
+        for name in names:
+            rel = os.path.relpath(os.path.join(folder, name), src).replace(os.sep, "/")
+            # huggingface_hub utils/_paths.py filter_repo_objects: fnmatch, allow then ignore.
+            if allow_patterns is not None and not any(fnmatch.fnmatch(rel, p)
+                                                      for p in allow_patterns):
+                continue
+            if ignore_patterns and any(fnmatch.fnmatch(rel, p) for p in ignore_patterns):
+                continue
+            os.makedirs(os.path.dirname(os.path.join(local_dir, rel)), exist_ok=True)
+            shutil.copy(os.path.join(folder, name), os.path.join(local_dir, rel))
     os.makedirs(os.path.join(local_dir, ".cache", "huggingface"), exist_ok=True)
     with open(os.path.join(local_dir, ".cache", "huggingface", "meta"), "w") as f:
         f.write("download metadata, not part of the manifest")
     return local_dir
 """
+REVISION = "a" * 40
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Path:
-    """A fake Hub: one repository revision with nested files, and a fake huggingface_hub."""
-    snapshot = tmp_path / "hub" / "org" / "model" / ("a" * 40)
+    """A fake Hub: one revision shaped like Meta's Llama repositories (safetensors shards, a
+    tokenizer, and an `original/` consolidated checkpoint), and a fake huggingface_hub."""
+    snapshot = tmp_path / "hub" / "org" / "model" / REVISION
     (snapshot / "sub").mkdir(parents=True)
+    (snapshot / "original").mkdir()
     (snapshot / "config.json").write_text('{"num_hidden_layers": 2}\n')
     (snapshot / "model-00001.safetensors").write_bytes(os.urandom(3 << 20))
     (snapshot / "sub" / "tokenizer.json").write_text("{}\n")
+    (snapshot / "original" / "consolidated.00.pth").write_bytes(os.urandom(3 << 20))
+    (snapshot / "original" / "params.json").write_text("{}\n")
+    (snapshot / "README.md").write_text("model card\n")
     module = tmp_path / "pylib" / "huggingface_hub"
     module.mkdir(parents=True)
     (module / "__init__.py").write_text(FAKE_HUB)
     return tmp_path
+
+
+def _trusted_copy(hub: Path, files: WeightFiles) -> Path:
+    """The documented procedure's first step: the engine's files of the revision."""
+    src = hub / "hub" / "org" / "model" / REVISION
+    copy = hub / "trusted"
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src).as_posix()
+        if path.is_file() and files.matches(rel):
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            (copy / rel).write_bytes(path.read_bytes())
+    return copy
 
 
 def _coreutils_manifest_sha(folder: Path) -> str:
@@ -200,32 +262,51 @@ def _coreutils_manifest_sha(folder: Path) -> str:
     return out.stdout.split()[0]
 
 
-def _prefetch(hub: Path, target: Path, sha256: str, offline: bool = False
-              ) -> subprocess.CompletedProcess[str]:
-    item = {"repo": "org/model", "revision": "a" * 40, "sha256": sha256, "dir": str(target)}
+def _prefetch(hub: Path, target: Path, sha256: str, offline: bool = False, mode: str = "fetch",
+              files: WeightFiles | None = VLLM_HUB_FILES) -> subprocess.CompletedProcess[str]:
+    item = PrefetchItem("org/model", REVISION, sha256, str(target), files)
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(hub / "pylib"),
-           "FAKE_HUB": str(hub / "hub"), "AIPLAT_PREFETCH": json.dumps([item])}
+           "FAKE_HUB": str(hub / "hub"), "AIPLAT_PREFETCH": json.dumps([item.as_dict()])}
     if offline:
         env["FAKE_HUB_OFFLINE"] = "1"
-    return subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-c", SCRIPT, mode], env=env, capture_output=True,
                           text=True, timeout=60, check=False)
 
 
-def test_prefetch_verifies_the_manifest_like_sha256sum(hub: Path) -> None:
-    expected = _coreutils_manifest_sha(hub / "hub" / "org" / "model" / ("a" * 40))
-    target = hub / "volume" / "model" / ("a" * 40)
+def test_prefetch_downloads_only_what_the_engine_loads(hub: Path) -> None:
+    expected = _coreutils_manifest_sha(_trusted_copy(hub, VLLM_HUB_FILES))
+    target = hub / "volume" / "model" / REVISION
     done = _prefetch(hub, target, expected)
     assert done.returncode == 0, done.stderr
     assert f"manifest sha256 {expected}" in done.stdout
-    assert (target / ".aiplat-verified").read_text().strip() == expected
+    assert (target / "config.json").is_file() and (target / "sub" / "tokenizer.json").is_file()
+    assert not (target / "original").exists(), "Llama's original/ checkpoint doubles the bytes"
+    assert not (target / "README.md").exists()
     assert _coreutils_manifest_sha(target) == expected  # the Hub's .cache/ is left out
-    # A restart needs no network: the verified revision is not downloaded again, only hashed.
+
+
+def test_prefetch_verifies_once_per_revision_and_sha256(hub: Path) -> None:
+    expected = _coreutils_manifest_sha(_trusted_copy(hub, VLLM_HUB_FILES))
+    target = hub / "volume" / "model" / REVISION
+    assert _prefetch(hub, target, expected).returncode == 0
+    assert json.loads((target / ".aiplat-verified").read_text()) == {
+        "revision": REVISION, "sha256": expected}
+    # A restart with the same pins neither downloads nor re-reads the weights: a shard the
+    # marker vouches for is not hashed again (removing it would fail a re-hash).
+    (target / "model-00001.safetensors").unlink()
     again = _prefetch(hub, target, expected, offline=True)
     assert again.returncode == 0, again.stderr
+    assert "already verified" in again.stdout
+    # Another sha256 pin is not vouched for by the marker: downloaded and verified again.
+    other = hashlib.sha256(b"another manifest").hexdigest()
+    changed = _prefetch(hub, target, other)
+    assert changed.returncode == 1
+    assert f"does not match the pinned {other}" in changed.stderr
+    assert not (target / ".aiplat-verified").exists(), "a stale marker must not survive"
 
 
 def test_prefetch_refuses_weights_that_do_not_match(hub: Path) -> None:
-    target = hub / "volume" / "model" / ("a" * 40)
+    target = hub / "volume" / "model" / REVISION
     wrong = hashlib.sha256(b"not the manifest").hexdigest()
     failed = _prefetch(hub, target, wrong)
     assert failed.returncode == 1
@@ -233,11 +314,12 @@ def test_prefetch_refuses_weights_that_do_not_match(hub: Path) -> None:
     assert not (target / ".aiplat-verified").exists()
 
 
-def test_prefetch_catches_weights_changed_after_verification(hub: Path) -> None:
-    expected = _coreutils_manifest_sha(hub / "hub" / "org" / "model" / ("a" * 40))
-    target = hub / "volume" / "model" / ("a" * 40)
+def test_wait_mode_needs_the_marker_of_the_pinned_revision(hub: Path) -> None:
+    expected = _coreutils_manifest_sha(_trusted_copy(hub, VLLM_HUB_FILES))
+    target = hub / "volume" / "model" / REVISION
+    waiting = _prefetch(hub, target, expected, offline=True, mode="wait")
+    assert waiting.returncode == 1 and "waiting for the weights Job" in waiting.stderr
     assert _prefetch(hub, target, expected).returncode == 0
-    (target / "config.json").write_text('{"num_hidden_layers": 3}\n')
-    tampered = _prefetch(hub, target, expected, offline=True)
-    assert tampered.returncode == 1
-    assert "does not match" in tampered.stderr
+    assert _prefetch(hub, target, expected, offline=True, mode="wait").returncode == 0
+    other = hashlib.sha256(b"another manifest").hexdigest()
+    assert _prefetch(hub, target, other, offline=True, mode="wait").returncode == 1

@@ -14,6 +14,7 @@ from aiplat_gen.platform.engines.vllm import VLLM
 from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import total_weights_gib
 from aiplat_gen.platform.resolved import resolve, uses_llm_runtime
+from aiplat_gen.platform.secrets import hub_token
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
@@ -21,6 +22,10 @@ from aiplat_gen.profile.schema.types import parse_quantity
 
 WARNING = Severity.WARNING
 GIB = 1024**3
+DOWNLOAD_MARGIN = 0.10
+"""Room on the weights volume beyond the weights themselves: the tokenizer, config and index
+files, embeddings the parameter count rounds off, the `.incomplete` file `huggingface_hub`
+writes under `.cache/` while a shard is in flight, and the file system's own overhead."""
 
 
 def model_references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
@@ -111,11 +116,26 @@ def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         if not hub and (source.revision or source.sha256):
             yield at.diagnostic((*loc, "source"), "`revision` and `sha256` pin Hub weights; an "
                                 "object store repository is read as it is", "", WARNING)
+        yield from _hub_token(profile, model, hub, loc, at)
         if hub and model.storage is None:
             yield at.diagnostic(loc, "`hf://` weights are downloaded into a volume: set "
                                 "`storage.size`", "e.g. storage: {size: 40Gi}")
         yield from _storage(model, resolved.parameters, loc, at)
         yield from _canary(model, loc, at)
+
+
+def _hub_token(profile: Profile, model: Model, hub: bool, loc: tuple[str | int, ...],
+               at: Locator) -> Iterator[Diagnostic]:
+    """A Hub download without a token while the profile names one elsewhere: a gated
+    repository answers 401 (GatedRepoError) and the weights never arrive."""
+    if not (hub or model.lora_adapters) or hub_token(profile, model) is not None:
+        return
+    named = sorted({f"{m.hf_token.name} (namespace {m.namespace})" for m in profile.spec.models
+                    if m.hf_token is not None})
+    if named:
+        yield at.diagnostic(loc, "downloads from the Hugging Face Hub without a token while the "
+                            f"profile names {', '.join(named)}; gated repositories answer 401",
+                            f"set hfToken (a Secret in namespace {model.namespace})", WARNING)
 
 
 def _storage(model: Model, params: int | None, loc: tuple[str | int, ...], at: Locator
@@ -138,14 +158,18 @@ def _storage(model: Model, params: int | None, loc: tuple[str | int, ...], at: L
                             "per replica")
     if params is None:
         return
+    # What is downloaded: the files the engine loads (`WeightFiles`), about the size of the
+    # weights, once per revision on the volume.
     copies = 2 if model.kserve is not None and model.kserve.canary is not None else 1
-    needed = total_weights_gib(params, model.dtype, model.quantization) * copies
+    weights = total_weights_gib(params, model.dtype, model.quantization) * copies
+    needed = weights * (1 + DOWNLOAD_MARGIN)
     size_gib = float(parse_quantity(storage.size)) / GIB
     if size_gib < needed:
         what = "two revisions (stable and canary)" if copies == 2 else "the weights"
         yield at.diagnostic((*sloc, "size"),
                             f"{storage.size} ({size_gib:.1f} GiB) cannot hold {what}: "
-                            f"{needed:.1f} GiB", "raise storage.size")
+                            f"{weights:.1f} GiB downloaded, {needed:.1f} GiB with a "
+                            f"{DOWNLOAD_MARGIN:.0%} margin", "raise storage.size")
 
 
 def _canary(model: Model, loc: tuple[str | int, ...], at: Locator) -> Iterator[Diagnostic]:

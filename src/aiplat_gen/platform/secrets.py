@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.profile.schema.secrets import Loc, RemoteRef, secret_refs
+from aiplat_gen.profile.schema.secrets import Loc, RemoteRef, SecretRef, secret_refs
+from aiplat_gen.profile.schema.serving import Model
 
 
 @dataclass
@@ -31,6 +32,16 @@ class SecretProblem:
     loc: Loc
     message: str
     hint: str = ""
+
+
+def hub_token(profile: Profile, model: Model) -> SecretRef | None:
+    """The Hugging Face token the model's downloads use: its own `hfToken`, else the first
+    `hfToken` another model of the same namespace names (that Secret exists there, synced or
+    not). Gated repositories (Meta's Llama, Mistral's) answer 401 without one."""
+    if model.hf_token is not None:
+        return model.hf_token
+    return next((m.hf_token for m in profile.spec.models
+                 if m.namespace == model.namespace and m.hf_token is not None), None)
 
 
 def _describe(remote: RemoteRef) -> str:

@@ -7,6 +7,7 @@ can import them without importing the package that imports them.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 
 from aiplat_gen.platform.facts.metrics import Metric
@@ -34,6 +35,25 @@ class Probes:
 
 
 @dataclass(frozen=True)
+class WeightFiles:
+    """The files of a Hub repository a server loads, as `huggingface_hub` patterns
+    (`snapshot_download(allow_patterns=..., ignore_patterns=...)`: Unix shell wildcards matched
+    with `fnmatch` against the path in the repository, where `*` also matches `/`;
+    huggingface_hub `utils/_paths.py` `filter_repo_objects`). Only these are downloaded and
+    covered by the weights manifest."""
+
+    allow: tuple[str, ...]
+    """A file is downloaded when its path matches one of these..."""
+    ignore: tuple[str, ...] = ()
+    """...and none of these."""
+
+    def matches(self, path: str) -> bool:
+        """Whether `huggingface_hub` downloads the file at `path` (relative, `/`-separated)."""
+        return (any(fnmatch.fnmatchcase(path, p) for p in self.allow)
+                and not any(fnmatch.fnmatchcase(path, p) for p in self.ignore))
+
+
+@dataclass(frozen=True)
 class Runtime:
     """What runs in the server container and reads the flags aiplat-gen writes. An engine has
     one; KServe picks one per model (`kserve.runtime`)."""
@@ -46,6 +66,9 @@ class Runtime:
     """Loads a Triton model repository, so the model needs `triton.models`."""
     managed_flags: frozenset[str]
     """Flags aiplat-gen derives from the profile; `extraArgs` may not repeat them."""
+    hub_files: WeightFiles | None
+    """The files of a Hub repository it loads; None: the whole repository (a Triton model
+    repository, whose layout is the model's own)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,8 @@ class EngineDescriptor:
     alerts, dashboard row or autoscaler)."""
     lora: bool
     """Serves LoRA adapters (`loraAdapters`)."""
+    lora_files: WeightFiles | None
+    """The files of a LoRA adapter repository it loads (with `lora`)."""
     object_store_weights: bool
     """Reads weights from `s3://`/`gs://` itself; the others take pinned Hub revisions."""
     always_fetches_weights: bool

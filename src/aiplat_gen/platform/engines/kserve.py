@@ -11,9 +11,12 @@ from aiplat_gen.platform.engines.base import EngineDescriptor, EnginePort, Runti
 HTTP = EnginePort("http", 8080)
 HUGGINGFACE = Runtime("huggingface", llm=True, model_repository=False,
                       managed_flags=vllm.MANAGED_FLAGS | {"--model_name", "--model_dir",
-                                                          "--max_model_len"})
+                                                          "--max_model_len"},
+                      # The runtime's vLLM backend loads the folder as `vllm serve` does.
+                      hub_files=vllm.HUB_FILES)
 TRITON = Runtime("triton", llm=False, model_repository=True, managed_flags=frozenset({
-    "--model-control-mode", "--load-model", "--model-repository", "--model-store"}))
+    "--model-control-mode", "--load-model", "--model-repository", "--model-store"}),
+    hub_files=None)
 
 KSERVE = EngineDescriptor(
     name="kserve",
@@ -31,6 +34,7 @@ KSERVE = EngineDescriptor(
     runtimes=(HUGGINGFACE, TRITON),
     metrics=None,
     lora=False,
+    lora_files=None,
     object_store_weights=False,
     always_fetches_weights=True,
     per_replica_storage=False,

@@ -23,7 +23,8 @@ MANAGED_FLAGS = frozenset({
     "--http-port", "--grpc-port", "--metrics-port",
 })
 """Flags of `tritonserver` aiplat-gen sets."""
-RUNTIME = Runtime("triton", llm=False, model_repository=True, managed_flags=MANAGED_FLAGS)
+RUNTIME = Runtime("triton", llm=False, model_repository=True, managed_flags=MANAGED_FLAGS,
+                  hub_files=None)
 MICROSECONDS = "1e6"
 """Triton's duration counters count microseconds."""
 
@@ -55,6 +56,7 @@ TRITON = EngineDescriptor(
                            total=None, by_target=False),
     ),
     lora=False,
+    lora_files=None,
     object_store_weights=True,
     always_fetches_weights=False,
     per_replica_storage=True,

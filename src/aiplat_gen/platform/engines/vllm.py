@@ -11,6 +11,7 @@ from aiplat_gen.platform.engines.base import (
     Probes,
     Runtime,
     Timing,
+    WeightFiles,
 )
 from aiplat_gen.platform.facts.metrics import METRICS
 
@@ -22,7 +23,33 @@ MANAGED_FLAGS = frozenset({
     "--download-dir", "--revision", "--otlp-traces-endpoint",
 })
 """Flags of `vllm serve` aiplat-gen derives from the profile."""
-RUNTIME = Runtime("vllm", llm=True, model_repository=False, managed_flags=MANAGED_FLAGS)
+HUB_FILES = WeightFiles(
+    allow=("*.safetensors", "*.json", "*.model", "tokenizer.model.v*", "*.tiktoken", "*.txt",
+           "*.jinja"),
+    ignore=("original/*",))
+"""What `vllm serve <folder>` reads from a Hub checkpoint: the safetensors shards (vLLM's
+default loader takes `*.safetensors` when there are any, keeping those its
+`model.safetensors.index.json` lists: `model_executor/model_loader/weight_utils.py`
+`filter_duplicate_safetensors_files`), `config.json`, `generation_config.json` (the default
+sampling parameters), the tokenizer files transformers loads (`tokenizer.json`,
+`tokenizer_config.json`, `special_tokens_map.json`, sentencepiece `tokenizer.model` (Mistral's
+`tokenizer.model.v3`), tiktoken
+files, `vocab.json`/`merges.txt`/`vocab.txt`, `chat_template.jinja`) and the other small JSON
+files next to them. Not downloaded: PyTorch `.bin`/`.pt`/`.pth` checkpoints (vLLM loads them
+only when a repository has no safetensors at all: such repositories are not supported) and
+the `original/` folder of Meta's Llama repositories (its consolidated `.pth` checkpoint is as
+large as the weights; vLLM's own `LoadConfig.ignore_patterns` defaults to `original/**/*`,
+`vllm/config/load.py`). Mistral repositories that carry both a `consolidated.safetensors` and
+Hugging Face shards are downloaded with both (which one vLLM loads depends on
+`--config-format`/`--load-format`), so their volume needs room for two copies."""
+LORA_FILES = WeightFiles(allow=(
+    "adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "adapter_model.pt",
+    "new_embeddings.safetensors", "new_embeddings.bin"))
+"""What vLLM reads from a LoRA adapter folder (`vllm/lora/models.py`
+`LoRAModel.from_local_checkpoint`, v0.11: the PEFT config, the adapter tensors in safetensors,
+`.bin` or `.pt`, and optional new embeddings)."""
+RUNTIME = Runtime("vllm", llm=True, model_repository=False, managed_flags=MANAGED_FLAGS,
+                  hub_files=HUB_FILES)
 
 VLLM = EngineDescriptor(
     name="vllm",
@@ -55,6 +82,7 @@ VLLM = EngineDescriptor(
                            total=METRICS["http_requests_total"], by_target=True),
     ),
     lora=True,
+    lora_files=LORA_FILES,
     object_store_weights=False,
     always_fetches_weights=False,
     per_replica_storage=True,

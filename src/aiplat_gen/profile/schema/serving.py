@@ -32,11 +32,16 @@ TritonModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][-A-Za-
 
 
 class ModelSource(Strict):
-    """Where the weights come from, pinned. With `hf://`, an init container downloads the
-    revision into the weights volume and verifies the sha256 of its weights manifest before the
-    server starts: the manifest is `sha256sum` output (`<sha256>  ./<path>`) of every file, sorted
-    by path, so `cd <dir> && find . -type f ! -path './.cache/*' | LC_ALL=C sort |
-    xargs -d '\\n' sha256sum | sha256sum` on a trusted copy gives the value."""
+    """Where the weights come from, pinned. With `hf://`, the files of the revision the engine
+    loads (for vLLM and KServe's Hugging Face runtime: safetensors, config, tokenizer and
+    generation config, not `original/`; for Triton: the whole repository) are downloaded into the
+    weights volume and the sha256 of their weights manifest is verified once, before any server
+    starts. The manifest is `sha256sum` output (`<sha256>  ./<path>`) of the downloaded files,
+    sorted by path: download a trusted copy with `huggingface_hub.snapshot_download(repo,
+    revision=..., local_dir=<dir>, allow_patterns=..., ignore_patterns=...)`, with the engine's
+    lists (the `allow` and `ignore` of the rendered `AIPLAT_PREFETCH`), then `cd <dir> && find .
+    -type f ! -path './.cache/*' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum` gives
+    the value."""
 
     uri: SourceUri = Field(examples=["hf://meta-llama/Llama-3.1-8B-Instruct"])
     """`hf://<org>/<repo>` (Hugging Face Hub), or for Triton an object store model repository
@@ -166,7 +171,8 @@ class Model(Strict):
     extra_args: list[str] = Field(default_factory=list, examples=[["--enable-prefix-caching"]])
     """More engine arguments, appended verbatim (flags aiplat-gen sets are refused)."""
     hf_token: SecretRef | None = None
-    """Hugging Face token for gated repositories (used by the download init container only)."""
+    """Hugging Face token for gated repositories, given only to the containers that download
+    from the Hub. Default: the token another model of the same namespace names."""
     lora_adapters: list[LoraAdapter] = Field(default_factory=list)
     """LoRA adapters served with the model (vLLM)."""
     max_lora_rank: LoraRank = 16

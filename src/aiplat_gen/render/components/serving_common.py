@@ -23,22 +23,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiplat_gen.platform.engines import EngineDescriptor
+from aiplat_gen.platform.engines import EngineDescriptor, descriptor, runtime_of
 from aiplat_gen.platform.facts.models import Architecture
 from aiplat_gen.platform.memory import Device
 from aiplat_gen.platform.pods import MODEL_LABEL, model_selector
 from aiplat_gen.platform.resolved import ResolvedModel, resolve
 from aiplat_gen.platform.scheduling import placement
+from aiplat_gen.platform.secrets import hub_token
 from aiplat_gen.platform.workload_resources import model_fetch, model_server
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Engine, Model
 from aiplat_gen.render.components.base import RenderContext, labels
 from aiplat_gen.render.components.serving_prefetch import (
-    SCRIPT,
+    FETCH,
     PrefetchItem,
     hub_repo,
     prefetch_env,
+    script_command,
 )
 
 COMPONENT = "model-server"
@@ -161,11 +163,23 @@ def prefetch_items(mc: ModelContext, revision: str | None = None,
     rev = revision or model.source.revision
     digest = sha256 or model.source.sha256
     if model.source.uri.startswith("hf://") and rev and digest:
-        items.append(PrefetchItem(hub_repo(model.source.uri), rev, digest, weights_dir(rev)))
+        items.append(PrefetchItem(hub_repo(model.source.uri), rev, digest, weights_dir(rev),
+                                  runtime_of(model).hub_files))
+    lora_files = descriptor(model.engine).lora_files
     for adapter in model.lora_adapters:
         items.append(PrefetchItem(hub_repo(adapter.uri), adapter.revision, adapter.sha256,
-                                  lora_dir(adapter.name, adapter.revision)))
+                                  lora_dir(adapter.name, adapter.revision), lora_files))
     return items
+
+
+def token_env(mc: ModelContext) -> list[dict[str, Any]]:
+    """`HF_TOKEN` from the model's Hugging Face token Secret (`platform.secrets.hub_token`), for
+    a container that downloads from the Hub; none without a token."""
+    token = hub_token(mc.profile, mc.model)
+    if token is None:
+        return []
+    return [{"name": "HF_TOKEN",
+             "valueFrom": {"secretKeyRef": {"name": token.name, "key": token.key}}}]
 
 
 def pod_security_context() -> dict[str, Any]:
@@ -230,15 +244,11 @@ def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem]
     """The init container that downloads and verifies the weights (see `serving_prefetch`);
     its resources come from `workload_resources.model_fetch`."""
     fetch = model_fetch(mc.model)
-    env = [*home_env(), prefetch_env(items)]
-    token = mc.model.hf_token
-    if token is not None:
-        env.append({"name": "HF_TOKEN",
-                    "valueFrom": {"secretKeyRef": {"name": token.name, "key": token.key}}})
+    env = [*home_env(), prefetch_env(items), *token_env(mc)]
     return {
         "name": fetch.name,
         "image": image,
-        "command": ["python3", "-c", SCRIPT],
+        "command": script_command(FETCH),
         "env": env,
         "resources": fetch.resources(),
         "securityContext": container_security_context(),

@@ -1,38 +1,63 @@
-"""The weights pre-pull init container: download pinned revisions, verify them, or fail the pod.
+"""The weights script: download pinned Hub revisions into the weights volume, verify them once,
+and let the servers start only on verified weights.
 
-For every item of `AIPLAT_PREFETCH` (a JSON list of `{repo, revision, sha256, dir}`) the script
+`AIPLAT_PREFETCH` is a JSON list of `{repo, revision, sha256, dir, allow, ignore}`. The script
+runs in one of two modes (its first argument):
 
-1. downloads the Hub repository at the pinned commit into `dir` with `huggingface_hub`
-   (`snapshot_download(..., local_dir=dir)`, which skips files already present), unless an
-   earlier start of the pod already verified that revision there (`.aiplat-verified` holds its
-   manifest sha256), so restarts need no network;
-2. builds the weights manifest, `sha256sum` lines (`<sha256>  ./<path>`) of every regular file
-   but the Hub's `.cache/` folder, sorted by path, and hashes it; the same value comes out of
-   `cd <dir> && find . -type f ! -path './.cache/*' ! -name .aiplat-verified | LC_ALL=C sort |
-   xargs -d '\\n' sha256sum | sha256sum`;
-3. exits 1 with both digests when the manifest differs from the pinned sha256: the pod's server
-   never starts on weights that are not the reviewed ones.
+- `fetch`, in the weights Job (`weights_job`) or, for per-replica volumes, in the server pod's
+  init container: for every item whose `dir` holds no marker for that revision and sha256, it
+  deletes the stale marker, downloads the revision with `huggingface_hub`
+  (`snapshot_download(repo_id, revision, local_dir=dir, allow_patterns=allow,
+  ignore_patterns=ignore)`: only the files the engine loads, its descriptor's `WeightFiles`;
+  files already present are skipped), builds the weights manifest and compares its sha256 with
+  the pinned one. On a match it writes the marker `.aiplat-verified` atomically (a temporary
+  file, fsync, `os.replace`) holding `{"revision", "sha256"}`; on a mismatch it exits 1 with
+  both digests and the manifest, and writes no marker.
+- `wait`, in the init container of a server pod whose volume the Job fills: it reads nothing but
+  the markers and exits 1 while one is missing or names another revision or sha256, so the pod
+  restarts (with the kubelet's back-off) until the Job has verified the weights. It needs no
+  network and no token.
 
-The manifest is re-hashed on every start (files are hashed in parallel threads): a volume that
-was altered after the first verification is caught too. Replicas sharing one ReadWriteMany
-volume may download at the same time; `huggingface_hub` serialises them with file locks in the
-folder's `.cache/`, so the volume needs working advisory locks (NFSv4 and EFS have them).
+A marker is trusted only for the exact (revision, sha256) it names: a restart with the same pins
+neither downloads nor re-reads the weights (about 131 GiB for Llama 3.1 70B), a new revision
+(another folder) or a new sha256 is downloaded and verified again. The volume is written only
+by the fetch step; servers mount it read-only.
+
+The weights manifest is `sha256sum` lines (`<sha256>  ./<path>`) of the downloaded files (the
+regular files of `dir` matching `allow` and not `ignore`, which leaves out the Hub's `.cache/`
+folder and the marker), sorted by path, and its sha256 is what `source.sha256` pins; the
+procedure to compute it on a trusted copy is in `ModelSource`'s documentation. Replicas sharing
+one ReadWriteMany volume may download at the same time (per-replica volumes aside, only the Job
+downloads); `huggingface_hub` serialises writers with file locks in the folder's `.cache/`, so
+the volume needs working advisory locks (NFSv4 and EFS have them).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from aiplat_gen.platform.engines import WeightFiles
+
+FETCH: Literal["fetch"] = "fetch"
+WAIT: Literal["wait"] = "wait"
+MARKER = ".aiplat-verified"
 
 SCRIPT = """\
-import concurrent.futures, hashlib, json, os, pathlib, sys
+import concurrent.futures, fnmatch, hashlib, json, os, pathlib, sys
 MARK = ".aiplat-verified"
 
-def manifest(root):
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                   if p.is_file() and not p.is_symlink() and p.name != MARK
-                   and p.relative_to(root).parts[0] != ".cache")
+def wanted(rel, item):
+    allow, ignore = item["allow"], item["ignore"]
+    return ((allow is None or any(fnmatch.fnmatchcase(rel, p) for p in allow))
+            and not any(fnmatch.fnmatchcase(rel, p) for p in ignore))
+
+def manifest(root, item):
+    found = (p.relative_to(root).as_posix() for p in root.rglob("*")
+             if p.is_file() and not p.is_symlink())
+    files = sorted(rel for rel in found if rel not in (MARK, MARK + ".tmp")
+                   and not rel.startswith(".cache/") and wanted(rel, item))
     def digest(rel):
         h = hashlib.sha256()
         with open(root / rel, "rb") as f:
@@ -43,21 +68,46 @@ def manifest(root):
         digests = list(pool.map(digest, files))
     return "".join(f"{d}  ./{rel}\\n" for d, rel in zip(digests, files))
 
-for item in json.loads(os.environ["AIPLAT_PREFETCH"]):
+def verified(root, item):
+    try:
+        mark = json.loads((root / MARK).read_text())
+    except (OSError, ValueError):
+        return False
+    return mark == {"revision": item["revision"], "sha256": item["sha256"]}
+
+def fetch(item):
     root = pathlib.Path(item["dir"])
+    if verified(root, item):
+        print(f"{item['repo']}@{item['revision']} already verified in {root}")
+        return
     root.mkdir(parents=True, exist_ok=True)
-    mark = root / MARK
-    if not mark.is_file() or mark.read_text().strip() != item["sha256"]:
-        from huggingface_hub import snapshot_download
-        snapshot_download(repo_id=item["repo"], revision=item["revision"], local_dir=root)
-    text = manifest(root)
+    (root / MARK).unlink(missing_ok=True)
+    from huggingface_hub import snapshot_download
+    snapshot_download(repo_id=item["repo"], revision=item["revision"], local_dir=root,
+                      allow_patterns=item["allow"], ignore_patterns=item["ignore"])
+    text = manifest(root, item)
     actual = hashlib.sha256(text.encode()).hexdigest()
     if actual != item["sha256"]:
         sys.stderr.write(f"{item['repo']}@{item['revision']}: weights manifest sha256 {actual}"
                          f" does not match the pinned {item['sha256']}; manifest:\\n{text}")
         sys.exit(1)
-    mark.write_text(actual + "\\n")
+    tmp = root / (MARK + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump({"revision": item["revision"], "sha256": actual}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, root / MARK)
     print(f"verified {item['repo']}@{item['revision']} in {root} (manifest sha256 {actual})")
+
+items = json.loads(os.environ["AIPLAT_PREFETCH"])
+if sys.argv[1] == "wait":
+    missing = [i for i in items if not verified(pathlib.Path(i["dir"]), i)]
+    for i in missing:
+        sys.stderr.write(f"waiting for the weights Job to verify {i['repo']}@{i['revision']}"
+                         f" into {i['dir']}\\n")
+    sys.exit(1 if missing else 0)
+for item in items:
+    fetch(item)
 """
 
 
@@ -69,11 +119,15 @@ class PrefetchItem:
     revision: str
     sha256: str
     dir: str
+    files: WeightFiles | None
+    """The files the engine loads; None: the whole repository."""
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON form the script reads."""
         return {"repo": self.repo, "revision": self.revision, "sha256": self.sha256,
-                "dir": self.dir}
+                "dir": self.dir,
+                "allow": list(self.files.allow) if self.files is not None else None,
+                "ignore": list(self.files.ignore) if self.files is not None else []}
 
 
 def hub_repo(uri: str) -> str:
@@ -82,6 +136,11 @@ def hub_repo(uri: str) -> str:
 
 
 def prefetch_env(items: list[PrefetchItem]) -> dict[str, Any]:
-    """The `AIPLAT_PREFETCH` environment variable of the init container."""
+    """The `AIPLAT_PREFETCH` environment variable of the fetch and wait containers."""
     return {"name": "AIPLAT_PREFETCH",
             "value": json.dumps([i.as_dict() for i in items], separators=(",", ":"))}
+
+
+def script_command(mode: Literal["fetch", "wait"]) -> list[str]:
+    """The container command running the script in one mode (`python3 -c SCRIPT <mode>`)."""
+    return ["python3", "-c", SCRIPT, mode]
