@@ -43,17 +43,22 @@ def test_scaffold_renders_and_checks_cleanly(example: str, empty: Path, shared: 
                                          "schema/profile.schema.json"]
     rendered = cli("render", "--all")
     assert rendered.exit_code == 0, rendered.output
-    assert rendered.stderr == ""  # no warning either
+    # The only warnings: the placeholder sha256 of each model (64 zeros), to be replaced.
+    warnings = rendered.stderr.splitlines()
+    assert warnings and all("sha256 is the placeholder" in w for w in warnings), warnings
     assert (empty / "output" / "overlays" / "prod" / "kustomization.yaml").is_file()
     checked = cli("check", "--all", "--schema-location", str(CRD_SCHEMAS))
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.rstrip().endswith(": ok"), checked.stdout
     policy = cli("check", "--all", "--policy", "--schema-location", str(CRD_SCHEMAS))
-    assert policy.exit_code == 0, policy.output
+    # `check --policy` refuses the placeholders, and nothing else, until they are replaced.
+    assert policy.exit_code == 1, policy.output
+    findings = policy.stdout.splitlines()[:-1]
+    assert findings and all("policy weights-checksum:" in f for f in findings), findings
     for name in PROFILES:
         planned = cli("plan", name)
         assert planned.exit_code == 0, planned.output
-        assert "warning" not in planned.output
+        assert [w for w in planned.stderr.splitlines() if "placeholder" not in w] == []
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

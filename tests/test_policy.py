@@ -58,6 +58,8 @@ def test_every_pod_rule_catches_its_violation() -> None:
                      securityContext={"privileged": True, "capabilities": {"add": ["SYS_ADMIN"]}},
                      resources={"requests": {"nvidia.com/gpu": "1"}})
     del container["readinessProbe"]
+    pod["containers"].append({**copy.deepcopy(GOOD["spec"]["template"]["spec"]["containers"][0]),
+                              "name": "fetch", "env": [{"name": "PINS", "value": "0" * 64}]})
     assert _rules([bad]) == set(POD_CHECKS) | {"network-policy"}
 
 
@@ -91,15 +93,20 @@ def test_exceptions_become_annotations_the_scanners_and_the_check_honour() -> No
 def test_every_rule_maps_to_a_scanner_or_explains_why_not() -> None:
     assert len(RULES_BY_ID) == len(RULES)
     unmapped = [r.id for r in RULES if not (r.checkov or r.kube_linter or r.polaris)]
-    assert unmapped == ["gpu-limits"]  # no scanner knows extended resources
+    # No scanner knows extended resources, nor aiplat-gen's weights annotations.
+    assert unmapped == ["gpu-limits", "weights-checksum"]
 
 
-def test_check_policy_passes_the_examples_and_fails_a_seeded_violation(
+def test_check_policy_refuses_only_the_examples_placeholders_and_a_seeded_violation(
         workspace: Path, cli: Callable[..., Result], shared: Path) -> None:
     assert cli("render", "--all").exit_code == 0
     crds = str(shared / "schemas" / "crds")
     ok = cli("check", "prod", "--policy", "--schema-location", crds)
-    assert ok.exit_code == 0, ok.output
+    # The examples carry the placeholder sha256 (64 zeros): that, and nothing else, fails.
+    assert ok.exit_code == 1, ok.output
+    findings = [line for line in ok.stdout.splitlines() if ": policy " in line or
+                "could not" in line or "error" in line]
+    assert findings and all("policy weights-checksum:" in line for line in findings), findings
     assert "policy exception(s) declared" in ok.output
     target = next((workspace / "output" / "base" / "vllm").glob("statefulset-*.yaml"))
     doc = yaml.safe_load(target.read_text())
@@ -107,6 +114,7 @@ def test_check_policy_passes_the_examples_and_fails_a_seeded_violation(
     target.write_text(yaml.safe_dump(doc))
     failed = cli("check", "prod", "--policy", "--schema-location", crds)
     assert failed.exit_code == 1, failed.output
+    assert len(failed.stdout.splitlines()) == len(ok.stdout.splitlines()) + 1
     assert "policy host-namespaces: the pod sets hostPID" in failed.output
     assert str(target.relative_to(workspace)) in failed.output
     shutil.rmtree(workspace / "output")

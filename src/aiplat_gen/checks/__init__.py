@@ -31,6 +31,7 @@ Check = Callable[[Profile, Locator], Iterable[Diagnostic]]
 CHECKS: tuple[Check, ...] = (
     cluster.unique_names,
     cluster.gpu_products,
+    cluster.instance_types,
     cluster.gpu_sharing,
     cluster.namespaces,
     cluster.quotas,
@@ -38,6 +39,7 @@ CHECKS: tuple[Check, ...] = (
     cluster.node_pool_taints,
     serving.model_references,
     serving.model_sources,
+    serving.placeholder_checksums,
     serving.model_settings,
     serving_capacity.tensor_parallel,
     serving_capacity.memory_fit,

@@ -9,6 +9,7 @@ from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.capacity import GPU_RESOURCE, cluster_resources
 from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS, mig_resource_name
+from aiplat_gen.platform.facts.instances import INSTANCE_TYPE_LABEL, INSTANCE_TYPES
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 
@@ -42,6 +43,44 @@ def gpu_products(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             yield at.diagnostic(("spec", "nodePools", index, "gpu", "product"),
                                 f"unknown GPU product {pool.gpu.product!r}",
                                 _did_you_mean(pool.gpu.product, list(GPU_PRODUCTS)))
+
+
+def instance_types(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """A GPU pool's instance types (Karpenter `instanceTypes`, or the node label
+    `node.kubernetes.io/instance-type`) carry the pool's GPU product, as many per node as
+    `gpu.count`; an instance type the table does not know is a warning."""
+    for index, pool in enumerate(profile.spec.node_pools):
+        if pool.gpu is None or pool.gpu.product not in GPU_PRODUCTS:
+            continue
+        loc = ("spec", "nodePools", index)
+        named: list[tuple[tuple[str | int, ...], str]] = []
+        if pool.karpenter is not None:
+            named += [((*loc, "karpenter", "instanceTypes", i), name)
+                      for i, name in enumerate(pool.karpenter.instance_types)]
+        if INSTANCE_TYPE_LABEL in pool.labels:
+            named.append(((*loc, "labels", INSTANCE_TYPE_LABEL), pool.labels[INSTANCE_TYPE_LABEL]))
+        wanted = GPU_PRODUCTS[pool.gpu.product]
+        for where, name in named:
+            known = INSTANCE_TYPES.get(name)
+            if known is None:
+                yield at.diagnostic(where, f"instance type {name!r} is not in aiplat-gen's "
+                                    "table: its GPU product and count are not checked",
+                                    f"make sure it has {pool.gpu.count} x {wanted.display_name}",
+                                    WARNING)
+            elif known.product != wanted.key:
+                matching = sorted(t.name for t in INSTANCE_TYPES.values()
+                                  if t.product == wanted.key and t.gpus == pool.gpu.count)
+                yield at.diagnostic(where, f"{name} has {known.gpus} x "
+                                    f"{GPU_PRODUCTS[known.product].display_name}, not "
+                                    f"{wanted.display_name} (gpu.product: {wanted.key})",
+                                    ("instance types with " f"{pool.gpu.count} x {wanted.key}: "
+                                     + ", ".join(matching)) if matching else
+                                    f"set gpu.product: {known.product}")
+            elif known.gpus != pool.gpu.count:
+                yield at.diagnostic(where, f"{name} has {known.gpus} GPUs per node, but "
+                                    f"gpu.count is {pool.gpu.count}",
+                                    f"set gpu.count: {known.gpus}, or pick a size with "
+                                    f"{pool.gpu.count} GPUs")
 
 
 def gpu_sharing(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

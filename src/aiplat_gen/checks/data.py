@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.facts.images import store_image
 from aiplat_gen.platform.resolved import ResolvedDataService, resolve
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.data import RefersTo
@@ -112,7 +113,7 @@ def weaviate_cluster(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         if db.engine != "weaviate":
             continue
         loc = ("spec", "vectorDatabases", index)
-        version = _version(db.effective_image)
+        version = _version(store_image(db))
         if version is not None and version < MIN_WEAVIATE:
             yield at.diagnostic((*loc, "image"),
                                 f"Weaviate {version[0]}.{version[1]} is older than 1.25; "

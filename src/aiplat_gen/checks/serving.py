@@ -17,7 +17,7 @@ from aiplat_gen.platform.resolved import resolve, uses_llm_runtime
 from aiplat_gen.platform.secrets import hub_token
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.profile.schema.serving import Model
+from aiplat_gen.profile.schema.serving import SHA256_HOWTO, SHA256_PLACEHOLDER, Model
 from aiplat_gen.profile.schema.types import parse_quantity
 
 WARNING = Severity.WARNING
@@ -136,6 +136,23 @@ def _hub_token(profile: Profile, model: Model, hub: bool, loc: tuple[str | int, 
         yield at.diagnostic(loc, "downloads from the Hugging Face Hub without a token while the "
                             f"profile names {', '.join(named)}; gated repositories answer 401",
                             f"set hfToken (a Secret in namespace {model.namespace})", WARNING)
+
+
+def placeholder_checksums(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """A `sha256` that is still the reserved placeholder (64 zeros): fine while drafting, a
+    warning here; `check --policy` refuses it, as every download would fail its verification."""
+    for i, model in enumerate(profile.spec.models):
+        loc = ("spec", "models", i)
+        pinned: list[tuple[tuple[str | int, ...], str | None]] = [
+            ((*loc, "source", "sha256"), model.source.sha256)]
+        pinned += [((*loc, "loraAdapters", j, "sha256"), a.sha256)
+                   for j, a in enumerate(model.lora_adapters)]
+        if model.kserve is not None and model.kserve.canary is not None:
+            pinned.append(((*loc, "kserve", "canary", "sha256"), model.kserve.canary.sha256))
+        for where, value in pinned:
+            if value == SHA256_PLACEHOLDER:
+                yield at.diagnostic(where, "sha256 is the placeholder (64 zeros): the weights "
+                                    "download will refuse every file", SHA256_HOWTO, WARNING)
 
 
 def _storage(model: Model, params: int | None, loc: tuple[str | int, ...], at: Locator

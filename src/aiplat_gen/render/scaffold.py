@@ -55,13 +55,14 @@ def ci_files(provider: str, templates_dir: Path | None = None) -> dict[str, str]
 
 def example_files(example: str, templates_dir: Path | None = None) -> dict[str, str]:
     """The example profiles (`profiles/{base,dev,prod}.yaml`) and the schema they point at."""
+    from aiplat_gen.platform.facts.images import pinned
     from aiplat_gen.profile.jsonschema import schema_text
-    from aiplat_gen.render.components.serving_common import DEFAULT_TRITON_IMAGE, DEFAULT_VLLM_IMAGE
 
     if example not in EXAMPLES:
         raise UsageError(f"unknown example {example!r} (known: {', '.join(EXAMPLES)})")
-    view = {"schema": f"../{SCHEMA_FILE}", "vllm_image": DEFAULT_VLLM_IMAGE,
-            "triton_image": DEFAULT_TRITON_IMAGE}
+    view = {"schema": f"../{SCHEMA_FILE}", "vllm_image": pinned("vllm"),
+            "triton_image": pinned("triton"), "weaviate_image": pinned("weaviate"),
+            "cnpg_image": pinned("cloudnative-pg"), "redis_image": pinned("redis")}
     env = environment(templates_dir)
     files = {f"{PROFILES_DIR}/{name}.yaml":
              env.get_template(f"scaffold/{example}/{name}.yaml.j2").render(**view)

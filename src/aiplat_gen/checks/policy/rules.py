@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from aiplat_gen.profile.schema.serving import SHA256_PLACEHOLDER
+
 Obj = dict[str, Any]
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
                             "CronJob", "Pod", "InferenceService"})
@@ -32,6 +34,8 @@ class Rule:
     kube_linter: tuple[str, ...] = ()
     polaris: tuple[str, ...] = ()
     kube_score: tuple[str, ...] = ()
+    exceptable: bool = True
+    """Whether `spec.security.policyExceptions` may name it (its id is a `RuleId`)."""
 
 
 RULES: tuple[Rule, ...] = (
@@ -82,6 +86,9 @@ RULES: tuple[Rule, ...] = (
     Rule("pdb", "PodDisruptionBudgets select a workload and allow a disruption", (),
          ("pdb-max-unavailable", "pdb-min-available")),
     Rule("gpu-limits", "GPUs are requested in limits, equal to requests"),
+    # Not exceptable: a placeholder checksum makes every download fail its verification.
+    Rule("weights-checksum", "pinned weights carry a real sha256, not the placeholder",
+         exceptable=False),
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
@@ -277,6 +284,23 @@ def _gpu_limits(pod: PodTemplate) -> Iterator[str]:
                        f"{limits.get(key)} (extended resources must be equal in both)")
 
 
+def _placeholder_checksum(pod: PodTemplate) -> Iterator[str]:
+    # The pinned sha256 reaches the pod as the template's annotation and in the download
+    # container's environment (AIPLAT_PREFETCH); a LoRA adapter's only in the environment.
+    template = ((pod.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    found = False
+    for key, value in sorted((template.get("annotations") or {}).items()):
+        if SHA256_PLACEHOLDER in str(value):
+            found = True
+            yield f"annotation {key} is the placeholder sha256 (64 zeros)"
+    for c in ([] if found else pod.all_containers):
+        names = [e.get("name") for e in c.get("env") or []
+                 if SHA256_PLACEHOLDER in str(e.get("value", ""))]
+        if names:
+            yield (f"container {_name(c)}: {', '.join(map(str, names))} pins weights to the "
+                   "placeholder sha256 (64 zeros); the download refuses every file")
+
+
 POD_CHECKS: dict[str, Check] = {
     "privileged": _privileged, "privilege-escalation": _escalation,
     "run-as-non-root": _non_root, "high-uid": _high_uid, "capabilities": _capabilities,
@@ -288,4 +312,5 @@ POD_CHECKS: dict[str, Check] = {
     "image-tag": _image_tag, "image-digest": _image_digest, "image-pull-policy": _pull_policy,
     "service-account-token": _token, "service-account": _service_account,
     "secrets-in-env": _secret_env, "gpu-limits": _gpu_limits,
+    "weights-checksum": _placeholder_checksum,
 }

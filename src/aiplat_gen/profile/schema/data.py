@@ -51,12 +51,6 @@ VectorDatabaseName = Annotated[DnsLabel, RefersTo("vectorDatabases")]
 CacheName = Annotated[DnsLabel, RefersTo("caches")]
 """The name of an entry of `spec.caches` (for other parts of the profile)."""
 
-# Default images, pinned; each is checked against its project's published tags.
-WEAVIATE_IMAGE = "cr.weaviate.io/semitechnologies/weaviate:1.32.9"
-CNPG_IMAGE = "ghcr.io/cloudnative-pg/postgresql:16.3-7-bookworm"
-PGVECTOR_IMAGE = "pgvector/pgvector:0.8.2-pg17-bookworm"
-REDIS_IMAGE = "redis:7.4.2"
-REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.62.0"
 PINECONE_API_HOST = "api.pinecone.io"
 
 
@@ -197,8 +191,9 @@ class RedisSettings(Strict):
     file) render a StatefulSet with a volume (needs `storage`)."""
     exporter: bool = True
     """Run the redis_exporter sidecar (Prometheus metrics on port 9121)."""
-    exporter_image: ImageRef = REDIS_EXPORTER_IMAGE
-    """Image of the exporter sidecar (pinned)."""
+    exporter_image: ImageRef | None = Field(default=None,
+                                            examples=["oliver006/redis_exporter:v1.88.0"])
+    """Image of the exporter sidecar, pinned; omit for aiplat-gen's pinned default."""
 
 
 Engine = Literal["weaviate", "pgvector", "pinecone"]
@@ -288,18 +283,6 @@ class VectorDatabase(DataStore):
         return self.engine != "pinecone"
 
     @property
-    def effective_image(self) -> str:
-        """The image that runs (the profile's, or the pinned default)."""
-        if self.image is not None:
-            return self.image
-        if self.engine == "weaviate":
-            return WEAVIATE_IMAGE
-        if self.engine == "pgvector":
-            return CNPG_IMAGE if self.pgvector_settings.operator == "cloudnative-pg" \
-                else PGVECTOR_IMAGE
-        return ""
-
-    @property
     def raft_voters(self) -> int:
         """Weaviate's Raft voters: the profile's, or 1 below 3 replicas, 3 below 10, else 5."""
         explicit = self.weaviate_settings.raft_voters
@@ -338,11 +321,6 @@ class Cache(DataStore):
         if self.auth.users:
             raise ValueError("`auth.users` applies to Weaviate only")
         return self
-
-    @property
-    def effective_image(self) -> str:
-        """The image that runs (the profile's, or the pinned default)."""
-        return self.image or REDIS_IMAGE
 
     @property
     def persistent(self) -> bool:

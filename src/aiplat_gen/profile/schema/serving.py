@@ -25,7 +25,15 @@ SourceUri = Annotated[str, StringConstraints(
     max_length=512,
     pattern=r"^(hf://[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*"
             r"|(s3|gs)://[a-z0-9][-a-z0-9_.]*(/[^\s]*)?)$")]
-SHA256_EXAMPLE = "9f2c1e0d8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"
+SHA256_PLACEHOLDER = "0" * 64
+"""The reserved placeholder of a `sha256` not yet computed: 64 zeros. No weights manifest hashes
+to it (that would be a preimage of the all-zero digest), so it cannot be a real value by accident.
+Examples and `init` scaffolds carry it; `validate` warns on it and `check --policy` refuses the
+rendered tree (rule `weights-checksum`): every download would fail its verification."""
+SHA256_HOWTO = ("download a trusted copy of the revision with the engine's file lists "
+                "(`aiplat-gen explain spec.models.source`), then: cd <dir> && find . -type f "
+                "! -path './.cache/*' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum")
+"""How to compute a weights manifest's sha256 (the hint of the placeholder diagnostics)."""
 ServedName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_./]{0,127}$")]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
 TritonModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,127}$")]
@@ -49,8 +57,9 @@ class ModelSource(Strict):
     revision: CommitSha | None = Field(default=None,
                                        examples=["0e9e39f249a16976918f6564b8830bc894c89659"])
     """The 40-character commit of the Hub repository (required for `hf://`: a branch moves)."""
-    sha256: Sha256 | None = Field(default=None, examples=[SHA256_EXAMPLE])
-    """sha256 of the weights manifest of that revision (required for `hf://`)."""
+    sha256: Sha256 | None = Field(default=None, examples=[SHA256_PLACEHOLDER])
+    """sha256 of the weights manifest of that revision (required for `hf://`). 64 zeros is the
+    reserved placeholder: accepted while drafting (a warning), refused by `check --policy`."""
     prefetch_image: ImageRef | None = Field(default=None, examples=["vllm/vllm-openai:v0.11.0"])
     """Image of the download-and-verify init container; it needs python3 and huggingface_hub.
     Default: the model's own image for vLLM, the default vLLM image for the other engines."""
@@ -65,8 +74,9 @@ class LoraAdapter(Strict):
     """`hf://<org>/<repo>` of the adapter."""
     revision: CommitSha = Field(examples=["4d3b5c1a2e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"])
     """Pinned commit of the adapter repository."""
-    sha256: Sha256 = Field(examples=[SHA256_EXAMPLE])
-    """sha256 of the adapter's weights manifest (same procedure as the model's)."""
+    sha256: Sha256 = Field(examples=[SHA256_PLACEHOLDER])
+    """sha256 of the adapter's weights manifest (same procedure as the model's; 64 zeros is the
+    placeholder)."""
 
 
 class WeightStorage(Strict):
@@ -102,8 +112,8 @@ class Canary(Strict):
 
     revision: CommitSha = Field(examples=["c170c708c41dac9275d15a8fff4eca08d52bab71"])
     """Commit of the revision under test."""
-    sha256: Sha256 = Field(examples=[SHA256_EXAMPLE])
-    """sha256 of its weights manifest."""
+    sha256: Sha256 = Field(examples=[SHA256_PLACEHOLDER])
+    """sha256 of its weights manifest (64 zeros is the placeholder)."""
     traffic_percent: int = Field(ge=1, le=99, examples=[10])
     """Share of the traffic for the canary (`canaryTrafficPercent`)."""
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.facts.images import store_image
 from aiplat_gen.platform.pods import POSTGRES_PORT
 from aiplat_gen.platform.workload_resources import data_container
 from aiplat_gen.profile.schema.data import VectorDatabase
@@ -61,7 +62,7 @@ def owner(db: VectorDatabase) -> str:
 
 def _cnpg_cluster(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]]:
     assert db.storage is not None and db.resources is not None
-    image = db.effective_image
+    image = store_image(db)
     sched = datastore.scheduling(ctx, db, db.replicas)
     affinity: dict[str, Any] = {"enablePodAntiAffinity": True,
                                 "podAntiAffinityType": "required",
@@ -93,7 +94,7 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
     spec = data_container("postgres", db.resources)
     return {
         "name": spec.name,
-        "image": db.effective_image,
+        "image": store_image(db),
         "ports": [{"name": "postgres", "containerPort": POSTGRES_PORT, "protocol": "TCP"}],
         "env": [
             *datastore.plain_env([("POSTGRES_USER", owner(db)), ("POSTGRES_DB", database),
@@ -119,7 +120,7 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
 
 def _statefulset(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]]:
     assert db.storage is not None
-    image = db.effective_image
+    image = store_image(db)
     obj_labels = datastore.store_labels(ctx, db.name, COMPONENT, image)
     sel = datastore.selector(db.name)
     initdb_name = f"{db.name}-initdb"

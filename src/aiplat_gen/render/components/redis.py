@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.facts.images import exporter_image, store_image
 from aiplat_gen.platform.pods import REDIS_EXPORTER_PORT, REDIS_PORT
 from aiplat_gen.platform.workload_resources import data_container, redis_exporter
 from aiplat_gen.profile.schema.data import Cache
@@ -69,7 +70,7 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
     server = data_container("redis", cache.resources)
     redis = {
         "name": server.name,
-        "image": cache.effective_image,
+        "image": store_image(cache),
         "command": ["redis-server"],
         "args": server_args(cache),
         "ports": [{"name": "redis", "containerPort": REDIS_PORT, "protocol": "TCP"}],
@@ -88,7 +89,7 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
         exporter = redis_exporter()
         containers.append({
             "name": exporter.name,
-            "image": cache.redis.exporter_image,
+            "image": exporter_image(cache),
             "ports": [{"name": "metrics", "containerPort": REDIS_EXPORTER_PORT, "protocol": "TCP"}],
             "env": [{"name": "REDIS_ADDR", "value": f"redis://localhost:{REDIS_PORT}"},
                     datastore.secret_env("REDIS_PASSWORD", secret)],
@@ -100,7 +101,7 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
 
 
 def _redis(ctx: RenderContext, cache: Cache) -> list[dict[str, Any]]:
-    image = cache.effective_image
+    image = store_image(cache)
     obj_labels = datastore.store_labels(ctx, cache.name, COMPONENT, image)
     sel = datastore.selector(cache.name)
     headless = f"{cache.name}-headless"

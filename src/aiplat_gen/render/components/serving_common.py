@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiplat_gen.platform.engines import EngineDescriptor, descriptor, runtime_of
+from aiplat_gen.platform.facts.images import pinned
 from aiplat_gen.platform.facts.models import Architecture
 from aiplat_gen.platform.memory import Device
 from aiplat_gen.platform.pods import MODEL_LABEL, model_selector
@@ -54,8 +55,9 @@ RUN_AS = 1000
 HOME = "/home/aiplat"
 WEIGHTS_MOUNT = "/models"
 PRESTOP_SLEEP_SECONDS = 15
-DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.11.0"
-DEFAULT_TRITON_IMAGE = "nvcr.io/nvidia/tritonserver:25.12-py3"
+DEFAULT_VLLM_IMAGE = pinned("vllm")
+"""The vLLM image of models that name none, and of download init containers (`facts.images`)."""
+DEFAULT_TRITON_IMAGE = pinned("triton")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform.facts.images import store_image
 from aiplat_gen.platform.pods import WEAVIATE_GRPC_PORT, WEAVIATE_HTTP_PORT, WEAVIATE_METRICS_PORT
 from aiplat_gen.platform.workload_resources import data_container
 from aiplat_gen.profile.schema.data import WEAVIATE_MODULES, VectorDatabase
@@ -122,7 +123,7 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
     spec = data_container("weaviate", db.resources)
     return {
         "name": spec.name,
-        "image": db.effective_image,
+        "image": store_image(db),
         "ports": _ports(db),
         "env": _env(db),
         "resources": spec.resources(),
@@ -140,7 +141,7 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
 
 def _weaviate(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]]:
     assert db.storage is not None
-    image = db.effective_image
+    image = store_image(db)
     obj_labels = datastore.store_labels(ctx, db.name, COMPONENT, image)
     sel = datastore.selector(db.name)
     gossip = db.weaviate_settings.gossip_port

@@ -34,10 +34,11 @@ def _policy_finding(target: TargetResult, finding: Finding) -> Diagnostic:
     where = Position(finding.file, finding.line, 1) if finding.file else \
         Position(target.kustomization, 1, 1)
     rule = RULES_BY_ID[finding.rule]
+    hint = f"{rule.title}; or declare an exception with a reason under " \
+        "spec.security.policyExceptions" if rule.exceptable else \
+        f"{rule.title}; put the manifest sha256 of your reviewed copy in the profile"
     return Diagnostic(where, f"{target.target}: {finding.label}",
-                      f"policy {finding.rule}: {finding.message}",
-                      f"{rule.title}; or declare an exception with a reason under "
-                      "spec.security.policyExceptions")
+                      f"policy {finding.rule}: {finding.message}", hint)
 
 
 def _finding(target: TargetResult, obj: ObjectResult) -> Diagnostic:
