@@ -12,6 +12,7 @@ import yaml
 
 from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.core.errors import ProfileError
+from aiplat_gen.platform.engines import kserve, vllm
 from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
 
@@ -67,10 +68,16 @@ def test_routes_reach_each_engine_on_its_service(tmp_path: Path) -> None:
     routes = {o.obj["metadata"]["name"]: o.obj["spec"]["rules"][0] for o in full.objects
               if o.obj["kind"] == "HTTPRoute"}
     assert routes["chat"]["backendRefs"] == [{"name": "chat", "port": 8000}]
-    assert routes["chat"]["filters"][0]["urlRewrite"]["path"]["replacePrefixMatch"] == "/"
+    # `/chat/v1` becomes the prefix vLLM serves its OpenAI API under (engines: ServedApi).
+    assert routes["chat"]["matches"][0]["path"]["value"] == "/chat" + vllm.OPENAI_API.client_prefix
+    assert routes["chat"]["filters"][0]["urlRewrite"]["path"]["replacePrefixMatch"] == \
+        vllm.OPENAI_API.prefix
     assert routes["mistral"]["backendRefs"] == [{"name": "mistral-predictor", "port": 80}]
     assert routes["mistral"]["matches"][0]["headers"] == [
         {"type": "Exact", "name": "x-model", "value": "mistral"}]
+    # KServe's Hugging Face runtime serves the OpenAI API under /openai/v1, not /v1.
+    assert routes["mistral"]["filters"][0]["urlRewrite"]["path"]["replacePrefixMatch"] == \
+        kserve.HUGGINGFACE_API.prefix == "/openai/v1"
     services = {o.obj["metadata"]["name"]: o.obj for o in full.objects
                 if o.obj["kind"] == "Service"}
     assert services["chat"]["spec"]["ports"][0]["port"] == 8000

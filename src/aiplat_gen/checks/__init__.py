@@ -64,6 +64,7 @@ CHECKS: tuple[Check, ...] = (
     secrets.secret_store,
     secrets.secret_conflicts,
     gitops.argocd_names,
+    gitops.application_health,
     pricing.gpu_prices,
     security.gateway,
     security.graph_references,

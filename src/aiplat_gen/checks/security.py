@@ -3,8 +3,10 @@ prerequisites, RBAC groups, declared policy exceptions, and environment variable
 bypass the GPU allocation.
 
 - `gateway`: its namespace exists; every route names a model, once, with a distinct path; the
-  provider supports the route's match and rate unit; the API-key Secrets have the shape the
-  provider reads (Kong: key `key`; NGINX: one htpasswd Secret under `auth`).
+  provider supports the route's match and rate unit; an OpenAI-only provider (Envoy AI Gateway,
+  Kong's `ai-proxy`) routes only to models whose server speaks the OpenAI API (not Triton's
+  KServe v2 protocol); the API-key Secrets have the shape the provider reads (Kong: key `key`;
+  NGINX: one htpasswd Secret under `auth`).
 - `graph_references`: `usesModels` names other models; a model and a data store of the same name
   in one namespace would share a ServiceAccount and a NetworkPolicy.
 - `network_prerequisites`: parties that aiplat-gen does not render (the gateway's proxies,
@@ -21,10 +23,14 @@ from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.platform.engines import runtime_of
 from aiplat_gen.platform.graph import prometheus_namespace
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.cluster import UNPROTECTED_PURPOSES
+from aiplat_gen.profile.schema.gateway import Gateway
 from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.secrets import Loc
+from aiplat_gen.profile.schema.serving import Model
 
 BYPASS_ENV = "NVIDIA_VISIBLE_DEVICES"
 MANAGED_ENV = frozenset({"HOME", "USER", "HF_HOME", "HF_HUB_OFFLINE", "HF_TOKEN",
@@ -68,6 +74,8 @@ def gateway(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                 "set `match: path`")
         if route.path_prefix is not None and route.match == "header":
             yield at.diagnostic((*rloc, "pathPrefix"), "`pathPrefix` needs `match: path`")
+        if route.model in models:
+            yield from _openai_only(gw, models[route.model], rloc, at)
     limits = [((*loc, "rateLimit"), gw.rate_limit)] + [
         ((*loc, "routes", i, "rateLimit"), r.rate_limit) for i, r in enumerate(gw.routes)
         if r.rate_limit is not None]
@@ -77,6 +85,18 @@ def gateway(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                 f"not per hour ({limit.requests} per hour)",
                                 f"use e.g. {max(1, limit.requests // 60)} per minute")
     yield from _auth(profile, at)
+
+
+def _openai_only(gw: Gateway, model: Model, rloc: Loc, at: Locator) -> Iterator[Diagnostic]:
+    """Envoy AI Gateway and Kong's ai-proxy speak only the OpenAI API to their backends."""
+    reader = ("Envoy AI Gateway" if gw.provider == "envoy-ai-gateway" else
+              "Kong's ai-proxy plugin" if gw.provider == "kong" and gw.kong.ai_proxy else None)
+    api = runtime_of(model).api
+    if reader is not None and api.chat_completions is None:
+        yield at.diagnostic((*rloc, "model"), f"{reader} sends OpenAI chat completions, but "
+                            f"model {model.name!r} serves the {api.protocol} protocol under "
+                            f"{api.prefix} (no OpenAI API)",
+                            "route it with `provider: gateway-api`, or serve it with vLLM")
 
 
 def _auth(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

@@ -1,7 +1,12 @@
 """The Secrets the platform syncs from the external store: every `SecretRef` with `remote`,
 grouped per namespace and Secret name, and the references that contradict each other. The
 `secrets` component renders one ExternalSecret per planned Secret; the `secrets` checks report
-the problems at their place in the profile."""
+the problems at their place in the profile.
+
+A Secret whose every key is a client id (Envoy Gateway's `apiKeyAuth`, the `gateway-api` and
+`envoy-ai-gateway` providers) is synced whole: its store entry (or the `property` of it) holds
+one field per client, and each becomes a key of the Secret (External Secrets `dataFrom.extract`,
+"All Keys, One Secret"). The reference's `key` is then not read."""
 
 from __future__ import annotations
 
@@ -23,6 +28,10 @@ class SyncedSecret:
     entries: dict[str, RemoteRef] = field(default_factory=dict)
     locs: dict[str, Loc] = field(default_factory=dict)
     """Where each key was first defined (for diagnostics)."""
+    extract: RemoteRef | None = None
+    """Sync every field of this store entry as a key (one key per client); `entries` is then
+    empty."""
+    extract_loc: Loc = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ def synced_secrets(profile: Profile) -> tuple[list[SyncedSecret], list[SecretPro
     planned: dict[tuple[str, str], SyncedSecret] = {}
     problems: list[SecretProblem] = []
     found = secret_refs(profile)
+    whole = per_client_secret_locs(profile)
     for item in found:
         ref = item.ref
         if ref.remote is None:
@@ -76,6 +86,11 @@ def synced_secrets(profile: Profile) -> tuple[list[SyncedSecret], list[SecretPro
                 + (f" for user {target.username!r}" if target.username else ""),
                 "use one Secret name per credential"))
             continue
+        if item.loc in whole or target.extract is not None:
+            problem = _extract(target, item.loc, ref.remote, item.loc in whole)
+            if problem is not None:
+                problems.append(problem)
+            continue
         known = target.entries.get(ref.key)
         if known is not None and known != ref.remote:
             problems.append(SecretProblem(
@@ -92,7 +107,7 @@ def synced_secrets(profile: Profile) -> tuple[list[SyncedSecret], list[SecretPro
         if ref.remote is not None or item.namespace is None:
             continue
         target = planned.get((item.namespace, ref.name))
-        if target is None:
+        if target is None or target.extract is not None:
             continue
         keys = sorted({*target.entries, *(["username"] if target.username else [])})
         if ref.key not in keys:
@@ -102,6 +117,33 @@ def synced_secrets(profile: Profile) -> tuple[list[SyncedSecret], list[SecretPro
                 f"{', '.join(keys)}; key {ref.key!r} will not exist",
                 "add `remote` here to sync this key too, or read one of the synced keys"))
     return list(planned.values()), problems
+
+
+def per_client_secret_locs(profile: Profile) -> frozenset[Loc]:
+    """Places of the references to Secrets whose every key is a client id: the API-key Secrets
+    of Envoy Gateway's `apiKeyAuth` (SecurityPolicy CRD, envoyproxy/gateway v1.9.0:
+    "Each API key is stored in the key representing the client id")."""
+    gw = profile.spec.gateway
+    if gw is None or gw.provider not in ("gateway-api", "envoy-ai-gateway"):
+        return frozenset()
+    return frozenset(("spec", "gateway", "auth", "secrets", i)
+                     for i in range(len(gw.auth.secrets)))
+
+
+def _extract(target: SyncedSecret, loc: Loc, remote: RemoteRef,
+             whole: bool) -> SecretProblem | None:
+    """Make `target` a whole-entry sync from `remote`, or say why it cannot be."""
+    if whole and not target.entries and target.extract in (None, remote):
+        target.extract = remote
+        target.extract_loc = target.extract_loc or loc
+        return None
+    other = target.extract_loc if target.extract is not None else next(iter(target.locs.values()))
+    return SecretProblem(
+        (*loc, "remote"),
+        f"Secret {target.name!r} in namespace {target.namespace!r} holds one key per API "
+        f"client (synced whole from {_describe(target.extract or remote)}), and is synced "
+        f"differently at {_dotted(other)}",
+        "give the gateway's API keys a Secret of their own")
 
 
 def _dotted(loc: Loc) -> str:

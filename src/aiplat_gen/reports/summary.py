@@ -18,6 +18,7 @@ page holds no date, absolute path or version of aiplat-gen, so it is byte-identi
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 
@@ -25,7 +26,12 @@ from aiplat_gen.checks.selection import Family
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.output.tree import Unit
-from aiplat_gen.platform.facts.charts import Chart
+from aiplat_gen.platform.facts.charts import (
+    APPLICATION_HEALTH_KEY,
+    APPLICATION_HEALTH_LUA,
+    ARGOCD_CM,
+    Chart,
+)
 from aiplat_gen.platform.facts.controllers import CONTROLLERS
 from aiplat_gen.platform.provided import (
     Reference,
@@ -215,6 +221,29 @@ def _environment(vp: ValidatedProfile, renders: Mapping[str, FullRender], plan: 
     return "\n".join(parts)
 
 
+def _health_patch(deployed: list[ValidatedProfile]) -> str:
+    """The `argocd-cm` merge patch that makes the sync waves wait, or that it is in place."""
+    missing = [vp.name for vp in deployed if vp.profile.spec.gitops is not None
+               and not vp.profile.spec.gitops.application_health_check]
+    if not missing:
+        return ("The profiles declare that ArgoCD's `argocd-cm` has the `argoproj.io/Application` "
+                "health check, so each wave waits for the one before it to be healthy.\n")
+    gitops = deployed[0].profile.spec.gitops
+    assert gitops is not None
+    patch = json.dumps({"data": {APPLICATION_HEALTH_KEY: APPLICATION_HEALTH_LUA}})
+    return (f"The sync waves wait for the operators only if ArgoCD's `{ARGOCD_CM}` has the "
+            "`argoproj.io/Application` health check, which ArgoCD dropped from its defaults in "
+            f"1.8; {', '.join(missing)} do not declare it (`gitops.applicationHealthCheck`), and "
+            "`aiplat-gen check` warns. aiplat-gen does not write `argocd-cm` (ArgoCD reads that "
+            "one ConfigMap whole and its installation owns it); add the key once with a merge "
+            "patch, which keeps every other key, or put the same key in the `configs.cm` values "
+            "of ArgoCD's Helm chart. Until then the platform Application still lands: it skips "
+            "the dry run of custom resources whose CRDs are missing and retries with backoff "
+            "until the operators have installed them.\n\n"
+            f"```sh\nkubectl -n {gitops.argocd_namespace} patch configmap {ARGOCD_CM} "
+            f"--type merge -p '{patch}'\n```\n")
+
+
 def _apply(profiles: tuple[ValidatedProfile, ...]) -> str:
     deployed = [vp for vp in profiles if vp.profile.spec.gitops is not None
                 and vp.profile.spec.gitops.deploy]
@@ -232,6 +261,7 @@ def _apply(profiles: tuple[ValidatedProfile, ...]) -> str:
                      "after that:\n")
         lines.append("```sh\n" + "\n".join(f"kubectl apply -k {paths.argocd(vp.name)}"
                                            for vp in deployed) + "\n```\n")
+        lines.append(_health_patch(deployed))
     lines.append("Without ArgoCD: install the charts listed in the environment's section with "
                  "the Helm commands there, then apply its folder:\n")
     lines.append("```sh\n" + "\n".join(f"kubectl apply -k {_folder(vp).rstrip('/')}"

@@ -18,6 +18,7 @@ from aiplat_gen.platform.engines.base import (
     ErrorSignal,
     Probes,
     Runtime,
+    ServedApi,
     Timing,
     WeightFiles,
 )
@@ -27,7 +28,8 @@ from aiplat_gen.platform.engines.vllm import VLLM
 from aiplat_gen.profile.schema.serving import Engine, Model
 
 __all__ = ["ENGINES", "EngineDescriptor", "EngineMetrics", "EnginePort", "ErrorSignal",
-           "Probes", "Runtime", "Timing", "WeightFiles", "descriptor", "runtime_of"]
+           "Probes", "Runtime", "ServedApi", "Timing", "WeightFiles", "descriptor",
+           "runtime_of"]
 
 ENGINES: tuple[Engine, ...] = get_args(Engine)
 """Every engine, in the order of the `Engine` literal (the order components render in)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import Literal
 
 from aiplat_gen.platform.facts.metrics import Metric
 from aiplat_gen.profile.schema.cluster_provides import Controller
@@ -54,6 +55,28 @@ class WeightFiles:
 
 
 @dataclass(frozen=True)
+class ServedApi:
+    """The client API a runtime serves over HTTP, as the gateway may forward to it.
+
+    A route forwards `<route prefix><client_prefix>/...` to `<prefix>/...` and nothing else: the
+    health, metrics and administration paths of the server (`internal`) stay inside the
+    cluster. Each table entry names its upstream source where it is built.
+    """
+
+    protocol: Literal["openai", "kserve-v2"]
+    prefix: str
+    """Where the server serves the API (`/v1`; KServe's Hugging Face runtime: `/openai/v1`)."""
+    client_prefix: str
+    """The path clients call behind the gateway (`/v1` for every OpenAI-compatible server)."""
+    paths: tuple[str, ...]
+    """The endpoints served under `prefix` (documentation and tests)."""
+    internal: tuple[str, ...]
+    """Paths the server also answers that the gateway must not forward."""
+    chat_completions: str | None
+    """The chat completions endpoint; None: the protocol has none (Triton's KServe v2)."""
+
+
+@dataclass(frozen=True)
 class Runtime:
     """What runs in the server container and reads the flags aiplat-gen writes. An engine has
     one; KServe picks one per model (`kserve.runtime`)."""
@@ -69,6 +92,8 @@ class Runtime:
     hub_files: WeightFiles | None
     """The files of a Hub repository it loads; None: the whole repository (a Triton model
     repository, whose layout is the model's own)."""
+    api: ServedApi
+    """The HTTP API it serves to clients (what the gateway routes to)."""
 
 
 @dataclass(frozen=True)
@@ -144,9 +169,6 @@ class EngineDescriptor:
     """The Service port of the HTTP API (KServe's predictor Service listens on 80)."""
     health: Probes | None
     """Probe paths aiplat-gen writes; None when the engine's controller sets the probes."""
-    api_prefix: str
-    """Path prefix of the OpenAI-style API the gateway routes to."""
-    chat_completions_path: str
     runtimes: tuple[Runtime, ...]
     """What can run in the server container, the default first."""
     metrics: EngineMetrics | None

@@ -11,6 +11,7 @@ from aiplat_gen.platform.engines.base import (
     ErrorSignal,
     Probes,
     Runtime,
+    ServedApi,
     Timing,
 )
 from aiplat_gen.platform.facts.metrics import METRICS
@@ -23,8 +24,28 @@ MANAGED_FLAGS = frozenset({
     "--http-port", "--grpc-port", "--metrics-port",
 })
 """Flags of `tritonserver` aiplat-gen sets."""
+KSERVE_V2_API = ServedApi(
+    # `tritonserver` speaks the KServe v2 (Open Inference) protocol only: Triton docs,
+    # "HTTP/REST and GRPC Protocol" (docs/customization_guide/inference_protocols.md and
+    # docs/protocol/, server r25.12) and the KServe Open Inference Protocol. Its OpenAI-compatible
+    # frontend (python/openai in triton-inference-server/server) is a separate program that
+    # aiplat-gen does not run, so there is no `/v1` here. Only the per-model endpoints are
+    # forwarded: `/v2/repository/...` loads and unloads models, `/v2/health/...` is for probes.
+    protocol="kserve-v2",
+    prefix="/v2/models",
+    client_prefix="/v2/models",
+    paths=("/v2/models/{model}", "/v2/models/{model}/ready", "/v2/models/{model}/infer",
+           "/v2/models/{model}/generate", "/v2/models/{model}/generate_stream",
+           "/v2/models/{model}/config", "/v2/models/{model}/stats"),
+    internal=("/v2", "/v2/health/live", "/v2/health/ready", "/v2/repository/index",
+              "/v2/repository/models/{model}/load", "/v2/repository/models/{model}/unload",
+              "/v2/systemsharedmemory", "/v2/cudasharedmemory", "/v2/trace/setting",
+              "/v2/logging", "/metrics"),
+    chat_completions=None,
+)
+"""The HTTP API of `tritonserver` (also KServe's Triton runtime)."""
 RUNTIME = Runtime("triton", llm=False, model_repository=True, managed_flags=MANAGED_FLAGS,
-                  hub_files=None)
+                  hub_files=None, api=KSERVE_V2_API)
 MICROSECONDS = "1e6"
 """Triton's duration counters count microseconds."""
 
@@ -38,8 +59,6 @@ TRITON = EngineDescriptor(
     service_suffix="",
     service_port=HTTP.number,
     health=Probes(live="/v2/health/live", ready="/v2/health/ready"),
-    api_prefix="/v1",
-    chat_completions_path="/v1/chat/completions",
     runtimes=(RUNTIME,),
     metrics=EngineMetrics(
         served_name_label=None,

@@ -10,6 +10,7 @@ from aiplat_gen.platform.engines.base import (
     ErrorSignal,
     Probes,
     Runtime,
+    ServedApi,
     Timing,
     WeightFiles,
 )
@@ -48,8 +49,21 @@ LORA_FILES = WeightFiles(allow=(
 """What vLLM reads from a LoRA adapter folder (`vllm/lora/models.py`
 `LoRAModel.from_local_checkpoint`, v0.11: the PEFT config, the adapter tensors in safetensors,
 `.bin` or `.pt`, and optional new embeddings)."""
+OPENAI_API = ServedApi(
+    # vLLM docs, "OpenAI-Compatible Server" (v0.11); routes of
+    # vllm/entrypoints/openai/api_server.py (v0.11.0). `/v1/load_lora_adapter` is registered
+    # only with VLLM_ALLOW_RUNTIME_LORA_UPDATING, which aiplat-gen never sets.
+    protocol="openai",
+    prefix="/v1",
+    client_prefix="/v1",
+    paths=("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models"),
+    internal=("/health", "/metrics", "/ping", "/version", "/tokenize", "/detokenize",
+              "/invocations"),
+    chat_completions="/v1/chat/completions",
+)
+"""The OpenAI API of `vllm serve` (also what KServe's Hugging Face runtime wraps)."""
 RUNTIME = Runtime("vllm", llm=True, model_repository=False, managed_flags=MANAGED_FLAGS,
-                  hub_files=HUB_FILES)
+                  hub_files=HUB_FILES, api=OPENAI_API)
 
 VLLM = EngineDescriptor(
     name="vllm",
@@ -61,8 +75,6 @@ VLLM = EngineDescriptor(
     service_suffix="",
     service_port=HTTP.number,
     health=Probes(live="/health", ready="/health"),
-    api_prefix="/v1",
-    chat_completions_path="/v1/chat/completions",
     runtimes=(RUNTIME,),
     metrics=EngineMetrics(
         served_name_label="model_name",

@@ -21,6 +21,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+ARGOCD_CM = "argocd-cm"
+APPLICATION_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+APPLICATION_HEALTH_LUA = """\
+hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
+"""The health check of `argoproj.io/Application` that ArgoCD removed from its defaults in 1.8,
+as its docs give it to restore (argoproj/argo-cd docs/operator-manual/health.md, "Argo CD App";
+docs/operator-manual/upgrading/1.7-1.8.md). Without it the sync waves of an app of apps do not
+wait for a child Application to be healthy."""
+SKIP_DRY_RUN = "SkipDryRunOnMissingResource=true"
+"""Sync option: apply custom resources whose CRD does not exist yet instead of failing the dry
+run (argoproj/argo-cd docs/user-guide/sync-options.md, "Skip Dry Run for new custom resources
+types"); with unlimited retries the platform syncs once the operators have installed them."""
+
 # Waves of the root Application: projects first, then the Prometheus operator (other charts'
 # ServiceMonitors need its CRDs), then the other operators, then the platform that uses them all.
 PROJECT_WAVE = -10

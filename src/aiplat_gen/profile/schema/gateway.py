@@ -48,9 +48,10 @@ class Route(Strict):
     model: DnsLabel = Field(examples=["llama-8b"])
     """A model of `spec.models`."""
     match: Literal["path", "header"] = "path"
-    """`path`: clients use `https://<host><pathPrefix>/v1` as their base URL and the prefix is
-    removed before the model sees the request. `header`: clients call `https://<host>/v1/...`
-    with the model header (Envoy AI Gateway reads the model from the request body itself)."""
+    """`path`: clients use `https://<host><pathPrefix>/v1` as their base URL (Triton:
+    `<pathPrefix>/v2/models`); the gateway forwards that API only, to where the model's server
+    serves it. `header`: clients call `https://<host>/v1/...` with the model header (Envoy AI
+    Gateway reads the model from the request body itself)."""
     path_prefix: PathPrefix | None = Field(default=None, examples=["/llama-8b"])
     """With `match: path`; default `/<model>`."""
     rate_limit: RateLimit | None = None
@@ -62,7 +63,9 @@ class ApiKeyAuth(Strict):
 
     - Gateway API and Envoy AI Gateway (Envoy Gateway `SecurityPolicy.apiKeyAuth`): every key of
       each Secret is a client id and its value that client's API key; clients send the key in
-      the `header` (default `x-api-key`).
+      the `header` (default `x-api-key`), which is removed before the request reaches a model.
+      The reference's `key` is not read; with `remote`, the store entry (or its `property`) is a
+      map of client id to API key, synced whole (one Secret key per client).
     - Kong (`key-auth` plugin): one `KongConsumer` per Secret, which must hold the key under
       `key` and carry the label `konghq.com/credential: key-auth`.
     - NGINX (`auth-type: basic`): one htpasswd Secret under the key `auth`; the API key is the

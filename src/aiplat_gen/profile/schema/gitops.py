@@ -81,8 +81,11 @@ class SyncPolicy(Strict):
     sync_options: list[str] = Field(default_factory=list, examples=[["PruneLast=true"]])
     """Extra ArgoCD sync options for every Application, e.g. `PruneLast=true`,
     `ApplyOutOfSyncOnly=true`."""
-    retry_limit: int = Field(default=5, ge=0, le=100)
-    """Retries of a failed sync (with exponential backoff from 10s up to 5m)."""
+    retry_limit: int = Field(default=-1, ge=-1, le=100)
+    """Retries of a failed sync, with exponential backoff from 10s up to 5m between them. `-1`
+    (the default): retry until it succeeds, so the platform syncs once the operators' CRDs
+    exist (ArgoCD: "unlimited number of attempts if less than 0", docs/operator-manual/
+    application.yaml); a limit stops retrying for good after that many failures."""
 
 
 class ChartSettings(Strict):
@@ -114,6 +117,14 @@ class GitOps(Strict):
     """Namespace ArgoCD runs in on the management cluster: where the Applications live."""
     sync: SyncPolicy = SyncPolicy()
     """Sync policy of every Application."""
+    application_health_check: bool = False
+    """The `argocd-cm` of that ArgoCD has the health check of `argoproj.io/Application`
+    (`resource.customizations.health.argoproj.io_Application`), without which ArgoCD (since 1.8)
+    counts a child Application healthy at once and the root Application's sync waves order
+    nothing. aiplat-gen does not write `argocd-cm`: ArgoCD reads that one ConfigMap of its
+    installation whole, and it usually belongs to the installation (Helm `configs.cm`,
+    kustomize), so a second owner would replace or drop its keys. Add the key once with the merge
+    patch in output/README.md, then set this to `true` (`check` warns until then)."""
     charts: dict[ChartName, ChartSettings] = Field(default_factory=dict)
     """Per-chart overrides of the operator Applications (the GPU Operator follows
     `spec.gpuOperator`)."""

@@ -7,7 +7,11 @@ ArgoCD runs in (`kubectl apply -k output/argocd/prod`); from then on ArgoCD mana
   objects below follow Git. Its sync waves order them: AppProjects, then the operator charts
   (kube-prometheus-stack first), then the platform. ArgoCD waits for a child Application's health
   between waves only with the `argoproj.io_Application` health check in `argocd-cm` (removed from
-  ArgoCD's defaults in 1.8; see ArgoCD's "Resource Health" page).
+  ArgoCD's defaults in 1.8; see ArgoCD's "Resource Health" page). aiplat-gen does not own
+  `argocd-cm`: output/README.md gives the merge patch that adds the check, and `check` warns
+  until the profile says it is there (`gitops.applicationHealthCheck`). Whatever the order, the
+  platform Application syncs with `SkipDryRunOnMissingResource=true` and retries with backoff
+  until it succeeds (`retry.limit: -1` by default), so it lands once the operators' CRDs exist.
 - AppProject `<platform>-<env>`: the platform Application may read only the repository, deploy
   only to the environment's cluster and the namespaces the platform uses, and create only the
   kinds the platform renders (cluster-scoped and namespaced whitelists derived from the render).
@@ -39,7 +43,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiplat_gen.core import tree_paths as paths
-from aiplat_gen.platform.facts.charts import PLATFORM_WAVE, PROJECT_WAVE, Chart
+from aiplat_gen.platform.facts.charts import PLATFORM_WAVE, PROJECT_WAVE, SKIP_DRY_RUN, Chart
 from aiplat_gen.profile.schema.gitops import IN_CLUSTER, GitOps
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.render.components.argocd_charts import charts_for
@@ -73,7 +77,8 @@ def render(ctx: RenderContext, chain: Sequence[tuple[str, FullRender]]) -> list[
     objects += _application(
         ctx, gitops, name=names.platform, project=names.platform, wave=PLATFORM_WAVE,
         sources=[_git(gitops, f"{gitops.path}/{tree}")], destination=_cluster(gitops),
-        ignore_differences=ignore, options=["RespectIgnoreDifferences=true"] if ignore else [])
+        ignore_differences=ignore,
+        options=[SKIP_DRY_RUN, *(["RespectIgnoreDifferences=true"] if ignore else [])])
     for chart in charts:
         objects += _chart_application(ctx, gitops, names, chart, chain)
     return objects

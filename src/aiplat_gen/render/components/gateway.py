@@ -5,8 +5,10 @@ Common to every provider:
 
 - the route of a model lives in the model's namespace, next to its Service, so no
   `ReferenceGrant` is needed; clients call `https://<hostname><pathPrefix>/v1/...` (`match:
-  path`, the prefix is removed before the model sees the request) or `https://<hostname>/v1/...`
-  with the model header (`match: header`);
+  path`) or `https://<hostname>/v1/...` with the model header (`match: header`), `/v2/models/...`
+  for Triton; the route forwards only that API, rewritten to where the model's runtime serves it
+  (`/v1` for vLLM, `/openai/v1` for KServe's Hugging Face runtime, `/v2/models` for Triton: the
+  `ServedApi` of the engine descriptor), never the servers' health, metrics or admin paths;
 - the backend is the model's Service: `<model>` on port 8000 for vLLM and Triton,
   `<model>-predictor` on port 80 for KServe (its Standard deployment mode);
 - API keys come from Secrets (`auth.secrets`) and are never rendered;
@@ -17,26 +19,28 @@ Providers:
 - `gateway-api`: a `GatewayClass` for Envoy Gateway (`gateway.envoyproxy.io/gatewayclass-
   controller`), a `Gateway` with one HTTPS listener for `hostname` (TLS terminated with
   `tlsSecretName`) that accepts routes only from the models' namespaces, and per model an
-  `HTTPRoute` (a `URLRewrite` filter replaces the path prefix with `/`). Gateway API has no
-  standard API-key or rate-limit filter, so Envoy Gateway's own policies carry them: a
-  `SecurityPolicy` (`apiKeyAuth`, key read from `auth.header`) on the Gateway, and per route a
-  `BackendTrafficPolicy` with a local rate limit (counted per Envoy replica).
+  `HTTPRoute` (a `URLRewrite` filter replaces the matched prefix with the served one). Gateway
+  API has no standard API-key or rate-limit filter, so Envoy Gateway's own policies carry them:
+  a `SecurityPolicy` (`apiKeyAuth`, key read from `auth.header` and removed before the request
+  is forwarded, `sanitize`) on the Gateway, and per route a `BackendTrafficPolicy` with a local
+  rate limit (counted per Envoy replica).
 - `envoy-ai-gateway`: the same Gateway and policies, and per model an `AIGatewayRoute`
   (aigateway.envoyproxy.io/v1beta1) matching `x-ai-eg-model` (which the AI Gateway fills from
-  the request body's `model`), an `AIServiceBackend` (schema `OpenAI`, prefix `/v1`) and the
-  Envoy Gateway `Backend` it requires (the Service's cluster DNS name and port). The rate limit
-  targets the `HTTPRoute` the AI Gateway generates with the route's name. Envoy Gateway must run
-  with its `Backend` API enabled (the AI Gateway's installation does this). Routes are
-  header-based only.
+  the request body's `model`), an `AIServiceBackend` (schema `OpenAI`, prefix: the served one)
+  and the Envoy Gateway `Backend` it requires (the Service's cluster DNS name and port). The
+  rate limit targets the `HTTPRoute` the AI Gateway generates with the route's name. Envoy
+  Gateway must run with its `Backend` API enabled (the AI Gateway's installation does this).
+  Routes are header-based only.
 - `kong`: a `GatewayClass` for the Kong Ingress Controller (unmanaged mode, annotation
   `konghq.com/gatewayclass-unmanaged`), the Gateway, and per model an `HTTPRoute` carrying
   `konghq.com/plugins` with a `key-auth` and a `rate-limiting` KongPlugin (`policy: local`) in
-  its namespace (`konghq.com/strip-path` removes the path prefix), plus the `ai-proxy` plugin
-  with `kong.aiProxy`; one `KongConsumer` per API-key Secret, in the gateway namespace.
-- `nginx`: per model an `Ingress` (class `nginx`) with `nginx.ingress.kubernetes.io/` annotations:
-  `auth-type: basic` and `auth-secret: <gateway namespace>/<secret>` (an htpasswd Secret under
-  the key `auth`), `limit-rps` or `limit-rpm` (per client address), and for path routes
-  `use-regex` with `rewrite-target: /$2`. ingress-nginx cannot route on headers.
+  its namespace (a `URLRewrite` filter, Kong Ingress Controller 3.2+, replaces the matched
+  prefix; `konghq.com/strip-path: "false"`), plus the `ai-proxy` plugin with `kong.aiProxy`;
+  one `KongConsumer` per API-key Secret, in the gateway namespace.
+- `nginx`: per model an `Ingress` (class `nginx`) with `nginx.ingress.kubernetes.io/`
+  annotations: `auth-type: basic` and `auth-secret: <gateway namespace>/<secret>` (an htpasswd
+  Secret under the key `auth`), `limit-rps` or `limit-rpm` (per client address), `use-regex`
+  and `rewrite-target: <served prefix>/$2`. ingress-nginx cannot route on headers.
 """
 
 from __future__ import annotations

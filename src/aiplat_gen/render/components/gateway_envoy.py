@@ -13,6 +13,7 @@ from aiplat_gen.render.components.gateway_routes import (
     http_matches,
     object_labels,
     parent_ref,
+    rewrite_filters,
 )
 
 GATEWAY_API = "gateway.networking.k8s.io"
@@ -27,6 +28,9 @@ def objects(ctx: RenderContext, gateway: Gateway, routes: list[RouteView]) -> li
             "credentialRefs": [{"group": "", "kind": "Secret", "name": ref.name}
                                for ref in gateway.auth.secrets],
             "extractFrom": [{"headers": [gateway.auth.header]}],
+            # Remove the key before forwarding: the model servers never see it (`sanitize`,
+            # SecurityPolicy CRD of envoyproxy/gateway v1.9.0).
+            "sanitize": True,
         },
     })
     for view in routes:
@@ -51,9 +55,9 @@ def _policy(ctx: RenderContext, kind: str, name: str, namespace: str,
 
 def _http_route(ctx: RenderContext, gateway: Gateway, view: RouteView) -> list[dict[str, Any]]:
     rule: dict[str, Any] = {"matches": http_matches(view, gateway.model_header)}
-    if view.route.match == "path":
-        rule["filters"] = [{"type": "URLRewrite", "urlRewrite": {
-            "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}]
+    filters = rewrite_filters(view)
+    if filters:
+        rule["filters"] = filters
     rule["backendRefs"] = [{"name": view.service, "port": view.service_port}]
     return ctx.render("gateway/httproute.yaml.j2", name=view.name, namespace=view.namespace,
                       labels=object_labels(ctx, view.name), annotations={},
@@ -68,7 +72,8 @@ def _ai_route(ctx: RenderContext, gateway: Gateway, view: RouteView) -> list[dic
         "endpoints": [{"fqdn": {"hostname": host, "port": view.service_port}}]})
     for kind, spec in (
         ("AIServiceBackend", {
-            "schema": {"name": "OpenAI", "prefix": "/v1"},
+            # The AI Gateway calls `<prefix>/chat/completions` (AIServiceBackend CRD, v1.1.0).
+            "schema": {"name": "OpenAI", "prefix": view.backend_path},
             "backendRef": {"group": ENVOY_GATEWAY, "kind": "Backend", "name": view.name}}),
         ("AIGatewayRoute", {
             "parentRefs": [parent_ref(gateway)],

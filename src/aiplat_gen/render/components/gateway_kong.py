@@ -13,6 +13,7 @@ from aiplat_gen.render.components.gateway_routes import (
     http_matches,
     object_labels,
     parent_ref,
+    rewrite_filters,
 )
 
 INGRESS_CLASS = "kubernetes.io/ingress.class"
@@ -30,10 +31,14 @@ def objects(ctx: RenderContext, gateway: Gateway, routes: list[RouteView]) -> li
                                  namespace=view.namespace, labels=object_labels(ctx, name),
                                  annotations={INGRESS_CLASS: gateway.effective_class},
                                  plugin=plugin, config=config)
-        annotations = {PLUGINS_ANNOTATION: ",".join(plugins),
-                       STRIP_PATH_ANNOTATION: "true" if view.route.match == "path" else "false"}
-        rule = {"matches": http_matches(view, gateway.model_header),
-                "backendRefs": [{"name": view.service, "port": view.service_port}]}
+        # The URLRewrite filter replaces the matched prefix (Kong Ingress Controller 3.2+,
+        # "Rewriting paths"); stripping it as well would lose the served prefix.
+        annotations = {PLUGINS_ANNOTATION: ",".join(plugins), STRIP_PATH_ANNOTATION: "false"}
+        rule: dict[str, Any] = {"matches": http_matches(view, gateway.model_header)}
+        filters = rewrite_filters(view)
+        if filters:
+            rule["filters"] = filters
+        rule["backendRefs"] = [{"name": view.service, "port": view.service_port}]
         result += ctx.render("gateway/httproute.yaml.j2", name=view.name,
                              namespace=view.namespace, labels=object_labels(ctx, view.name),
                              annotations=annotations, parent_refs=[parent_ref(gateway)],
@@ -56,7 +61,7 @@ def _plugins(gateway: Gateway, view: RouteView) -> dict[str, tuple[str, dict[str
                                                       "policy": "local",
                                                       "limit_by": "consumer"}),
     }
-    if gateway.kong.ai_proxy:
+    if gateway.kong.ai_proxy and view.upstream_url is not None:
         plugins[f"{view.name}-ai-proxy"] = ("ai-proxy", {
             "route_type": "llm/v1/chat",
             "model": {"provider": "openai", "name": view.served_name,

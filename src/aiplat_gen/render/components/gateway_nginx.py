@@ -24,11 +24,11 @@ def objects(ctx: RenderContext, gateway: Gateway, routes: list[RouteView]) -> li
             f"{PREFIX}auth-realm": f"{gateway.hostname} API",
             f"{PREFIX}limit-{'rps' if limit.per == 'second' else 'rpm'}": str(limit.requests),
             f"{PREFIX}use-regex": "true",
-            f"{PREFIX}rewrite-target": "/$2",
+            f"{PREFIX}rewrite-target": f"{view.backend_path}/$2",
         }
         backend = {"service": {"name": view.service, "port": {"number": view.service_port}}}
         rules = [{"host": gateway.hostname, "http": {"paths": [
-            {"path": f"{view.prefix}(/|$)(.*)", "pathType": "ImplementationSpecific",
+            {"path": f"{view.client_path}(/|$)(.*)", "pathType": "ImplementationSpecific",
              "backend": backend}]}}]
         result += ctx.render("gateway/ingress.yaml.j2", name=view.name, namespace=view.namespace,
                              labels=object_labels(ctx, view.name), annotations=annotations,

@@ -1,11 +1,17 @@
-"""What every gateway provider shares: the route view of a model and the Gateway API pieces."""
+"""What every gateway provider shares: the route view of a model and the Gateway API pieces.
+
+Every provider forwards the same paths: a route matches `<pathPrefix><client prefix>` (or the
+client prefix and the model header) and replaces that with the prefix the model's runtime
+serves its API under (`ServedApi` on the engine descriptor): `/v1` for vLLM, `/openai/v1` for
+KServe's Hugging Face runtime, `/v2/models` for Triton. Health, metrics and administration
+paths are never forwarded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from aiplat_gen.platform.engines import EngineDescriptor, descriptor
+from aiplat_gen.platform.engines import EngineDescriptor, ServedApi, descriptor, runtime_of
 from aiplat_gen.profile.schema.gateway import Gateway, RateLimit, Route
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.render.components.base import RenderContext, labels
@@ -37,6 +43,23 @@ class RouteView:
         return descriptor(self.model.engine)
 
     @property
+    def api(self) -> ServedApi:
+        """The HTTP API the model's runtime serves."""
+        return runtime_of(self.model).api
+
+    @property
+    def client_path(self) -> str:
+        """The path prefix the route matches: `<pathPrefix>/v1` (or `/v1` with the header)."""
+        if self.route.match == "path":
+            return self.prefix + self.api.client_prefix
+        return self.api.client_prefix
+
+    @property
+    def backend_path(self) -> str:
+        """The prefix `client_path` is replaced with before the model sees the request."""
+        return self.api.prefix
+
+    @property
     def service(self) -> str:
         """The model's Service."""
         return self.model.name + self.engine.service_suffix
@@ -62,10 +85,12 @@ class RouteView:
         return self.route.rate_limit or self.gateway.rate_limit
 
     @property
-    def upstream_url(self) -> str:
-        """The model's chat completions URL inside the cluster."""
+    def upstream_url(self) -> str | None:
+        """The model's chat completions URL inside the cluster (None: its runtime has none)."""
+        if self.api.chat_completions is None:
+            return None
         return (f"http://{self.service}.{self.namespace}.svc.cluster.local:{self.service_port}"
-                f"{self.engine.chat_completions_path}")
+                f"{self.api.chat_completions}")
 
 
 def object_labels(ctx: RenderContext, name: str) -> dict[str, str]:
@@ -80,8 +105,16 @@ def parent_ref(gateway: Gateway) -> dict[str, Any]:
 
 
 def http_matches(view: RouteView, header: str) -> list[dict[str, Any]]:
-    """Gateway API matches of a route: its path prefix, or `/v1` and the model header."""
-    if view.route.match == "path":
-        return [{"path": {"type": "PathPrefix", "value": view.prefix}}]
-    return [{"path": {"type": "PathPrefix", "value": view.engine.api_prefix},
-             "headers": [{"type": "Exact", "name": header, "value": view.served_name}]}]
+    """Gateway API matches of a route: its client path, and the model header for `header`."""
+    match: dict[str, Any] = {"path": {"type": "PathPrefix", "value": view.client_path}}
+    if view.route.match == "header":
+        match["headers"] = [{"type": "Exact", "name": header, "value": view.served_name}]
+    return [match]
+
+
+def rewrite_filters(view: RouteView) -> list[dict[str, Any]]:
+    """The `URLRewrite` filter replacing the client path with the served one (none if equal)."""
+    if view.client_path == view.backend_path:
+        return []
+    return [{"type": "URLRewrite", "urlRewrite": {
+        "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": view.backend_path}}}]

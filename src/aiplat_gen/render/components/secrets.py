@@ -10,6 +10,11 @@ holds the reference, against `spec.security.secretStore` (a `ClusterSecretStore`
   synced Secret will not hold, are errors (the `secrets` checks report them with their place).
 - A reference with `username` (database credentials) makes a `kubernetes.io/basic-auth` Secret:
   the user name is written by the template next to the password from the store.
+- The API-key Secrets of Envoy Gateway (`gateway-api`, `envoy-ai-gateway`) hold one key per
+  client: their store entry (or its `property`, a map) is synced whole with `dataFrom.extract`,
+  each field a client id and its value that client's key (External Secrets v1, "All Keys, One
+  Secret"; `property` on `extract` needs a provider that supports it, as Vault and AWS Secrets
+  Manager do for JSON values).
 - References without `remote` name Secrets that must already exist; nothing is rendered for them.
 
 The output never holds a secret value: only Secret names, keys and paths in the store.
@@ -52,6 +57,16 @@ def data(secret: SyncedSecret) -> list[dict[str, Any]]:
     return result
 
 
+def data_from(secret: SyncedSecret) -> list[dict[str, Any]]:
+    """`spec.dataFrom`: the whole store entry, for a Secret of one key per client."""
+    if secret.extract is None:
+        return []
+    extract: dict[str, str] = {"key": secret.extract.key}
+    if secret.extract.property is not None:
+        extract["property"] = secret.extract.property
+    return [{"extract": extract}]
+
+
 def render(ctx: RenderContext) -> Rendered:
     """An ExternalSecret for every Secret synced from the store."""
     store = ctx.profile.spec.security.secret_store
@@ -64,6 +79,6 @@ def render(ctx: RenderContext) -> Rendered:
             "secrets/externalsecret.yaml.j2", name=secret.name, namespace=secret.namespace,
             labels=labels(ctx.profile, secret.name, COMPONENT), refresh_interval=
             store.refresh_interval, store_kind=store.kind, store_name=store.name,
-            target=target(secret), data=data(secret),
+            target=target(secret), data=data(secret), data_from=data_from(secret),
         )
     return Rendered(objects=objects)
