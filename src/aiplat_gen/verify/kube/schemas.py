@@ -183,7 +183,7 @@ def _has_marker(folder: Path, marker: dict[str, Any]) -> bool:
     and its files are exactly those the marker records, each with the recorded sha256."""
     try:
         found = json.loads(read_bounded(folder / _MARKER, MAX_SCHEMA_BYTES))
-        files = found.pop("files") if isinstance(found, dict) else None
+        files = found.pop("files", None) if isinstance(found, dict) else None
         if found != marker or not isinstance(files, dict) or not files:
             return False
         if {p.name for p in folder.iterdir() if p.name != _MARKER} != set(files):
