@@ -110,12 +110,12 @@ def validate(
     from aiplat_gen.commands import validate as verb
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
+    chosen = _choice(fmt or default_format(), verb.FORMATS, "--format")
     request = verb.ValidateRequest(refs or [], all_profiles, Settings(profiles_dir=profiles_dir))
-    result = _run(lambda: verb.validate(request), fmt)
-    chosen = fmt or default_format()
+    result = _run(lambda: verb.validate(request), chosen)
     if result.warnings:
         sys.stderr.write(format_diagnostics(result.warnings, chosen))
-    verb.REPORTERS.get(chosen, verb.REPORTERS["text"])(result, sys.stdout)
+    verb.REPORTERS[chosen](result, sys.stdout)
 
 
 @app.command()
@@ -137,6 +137,8 @@ def render(
     from aiplat_gen.commands import render as verb
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
+    if fmt is not None:
+        _choice(fmt, verb.FORMATS, "--format")
     settings = Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
     request = verb.RenderRequest(refs or [], all_profiles, settings, check, diff)
     result = _run(_with_progress("rendering", lambda step: verb.render(request, step)), fmt)
@@ -174,9 +176,13 @@ def explain(
 
 
 def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
-    """Refuse an option value outside its choices (exit 2)."""
+    """Refuse an option value outside its choices (exit 2); every verb's `--format` is checked
+    here against its command's table (`FORMATS`, the keys of its `REPORTERS`)."""
     if value not in choices:
-        typer.echo(f"aiplat-gen: {option} must be one of: {', '.join(choices)}", err=True)
+        from aiplat_gen.core.errors import capped
+
+        typer.echo(f"aiplat-gen: {option} must be one of: {', '.join(choices)} "
+                   f"(got {capped(value)!r})", err=True)
         raise typer.Exit(ExitCode.USAGE)
     return value
 

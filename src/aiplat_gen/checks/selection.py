@@ -8,7 +8,13 @@ from pathlib import Path
 
 from aiplat_gen.checks.validate import ValidatedProfile, validate_source
 from aiplat_gen.core.errors import AiplatError, Diagnostic, ProfileError, UsageError
-from aiplat_gen.profile.merge import ProfileSource, load_profile, locate, profile_names
+from aiplat_gen.profile.merge import (
+    Loaded,
+    ProfileSource,
+    load_profile,
+    locate,
+    profile_names,
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,12 @@ def select(refs: list[str], all_profiles: bool, settings: Settings) -> list[tupl
     return [locate(ref, settings.profiles_dir) for ref in refs]
 
 
-def validate_many(selected: list[tuple[str, Path]], with_parents: bool = False
-                  ) -> list[ValidatedProfile]:
+def validate_many(selected: list[tuple[str, Path]], with_parents: bool = False,
+                  loaded: Loaded | None = None) -> list[ValidatedProfile]:
     """Validate every selected profile (and, if asked, every profile they extend, parents
-    first), collecting every problem before failing."""
+    first), collecting every problem before failing. Each file is loaded and merged once
+    (`loaded`, shared with the caller when given)."""
+    loaded = {} if loaded is None else loaded
     results: dict[str, ValidatedProfile] = {}
     diagnostics: list[Diagnostic] = []
     queue = list(selected)
@@ -47,7 +55,7 @@ def validate_many(selected: list[tuple[str, Path]], with_parents: bool = False
         if name in sources:
             continue
         try:
-            sources[name] = load_profile(path)
+            sources[name] = load_profile(path, loaded)
         except ProfileError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
@@ -81,15 +89,16 @@ def family(selected: list[ValidatedProfile]) -> Family:
     have = {vp.name: vp for vp in selected}
     roots = {vp.source.chain[0] for vp in selected}
     invalid: list[str] = []
+    loaded: Loaded = {}
     for folder in sorted({vp.source.path.parent for vp in selected}):
         for name in profile_names(folder):
             if name in have:
                 continue
             path = folder / f"{name}.yaml"
             try:
-                if load_profile(path).chain[0] not in roots:
+                if load_profile(path, loaded).chain[0] not in roots:
                     continue  # another tree's profile
-                have[name] = validate_many([(name, path)])[0]
+                have[name] = validate_many([(name, path)], loaded=loaded)[0]
             except AiplatError:
                 invalid.append(name)
     ordered = sorted(have.values(), key=lambda vp: (len(vp.source.chain), vp.name))

@@ -10,6 +10,7 @@ from aiplat_gen.checks.selection import Settings, family, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core.errors import Diagnostic, DriftError
 from aiplat_gen.output import tree, writer
+from aiplat_gen.reports import diagnostics
 from aiplat_gen.reports.plan import build_plan
 from aiplat_gen.reports.summary import Summary
 
@@ -91,3 +92,7 @@ def warnings(result: RenderResult) -> list[str]:
     kept = result.outcome.kept_edited if result.outcome is not None else []
     return [f"warning: {rel} is no longer rendered but was edited; left in place"
             for rel in kept]
+
+
+FORMATS = diagnostics.FORMATS
+"""`render --format`: how its diagnostics print (its result is a line of text in any format)."""

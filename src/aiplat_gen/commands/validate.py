@@ -44,3 +44,4 @@ REPORTERS: dict[str, Reporter[ValidateResult]] = {
     "github": writes(_line),
     "json": writes(lambda result: format_diagnostics(result.warnings, "json")),
 }
+FORMATS = tuple(REPORTERS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 
@@ -14,6 +15,32 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     DRIFT = 3  # `render --check` found stale output
     INTERNAL = 4
+
+
+MAX_SHOWN = 200
+"""The most characters of a value (or of a tool's output) a message quotes."""
+
+
+def capped(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` as a message quotes it: whole when short, else its first `limit` characters and
+    its length (a 900,000-character value or 300 MB of a tool's output is not echoed whole)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+MAX_MESSAGE = 4000
+"""The longest message (or hint) shown; every legitimate one is far shorter (the longest lists an
+`extends` chain of at most 32 names)."""
+_LONG_RUN = re.compile(rf"\S{{{MAX_SHOWN + 1},}}")
+
+
+def shorten(text: str) -> str:
+    """A message with each run of more than `MAX_SHOWN` non-blank characters (a quoted value,
+    a tool's output line) capped, then the whole capped at `MAX_MESSAGE`."""
+    if len(text) <= MAX_SHOWN:
+        return text
+    return capped(_LONG_RUN.sub(lambda m: capped(m.group()), text), MAX_MESSAGE)
 
 
 class Severity(enum.Enum):
@@ -45,6 +72,11 @@ class Diagnostic:
     hint: str = ""
     severity: Severity = Severity.ERROR
 
+    def __post_init__(self) -> None:
+        # Values are quoted in messages; a huge one is shown by its start and its length.
+        for name in ("path", "message", "hint"):
+            object.__setattr__(self, name, shorten(getattr(self, name)))
+
     def sort_key(self) -> tuple[str, int, int, str, str]:
         """Order by file, line, column, then path and message, for stable reports."""
         pos = self.position or Position("", 0, 0)
@@ -64,6 +96,7 @@ class AiplatError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
     def __init__(self, message: str = "", diagnostics: list[Diagnostic] | None = None) -> None:
+        message = shorten(message)
         super().__init__(message)
         self.message = message
         self.diagnostics: list[Diagnostic] = sorted(diagnostics or [], key=Diagnostic.sort_key)

@@ -10,6 +10,7 @@ scalars); whatever that path does not cover comes here.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import warnings
 from pathlib import Path
@@ -22,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from aiplat_gen.core.errors import Diagnostic, Position, ProfileError
+from aiplat_gen.core.files import FileTooLargeError, UnreadableFileError, read_bounded
 from aiplat_gen.profile.loader_fast import compose
 from aiplat_gen.profile.nodes import MAX_DEPTH, MAX_INTEGER, MAX_NODES, Node, Scalar
 
@@ -30,12 +32,15 @@ _LONG_NUMBER = re.compile(r"[-+]?[0-9][0-9_]{4000,}")  # more digits than Python
 
 
 def display_path(path: Path) -> str:
-    """Show a file relative to the current folder when it is inside it, else absolute."""
-    resolved = path.resolve()
+    """Show a file relative to the current folder when it is inside it, else absolute.
+
+    Symlinks are not followed: an error is located at the path the user has (`profiles/dev.yaml`),
+    not at what it points to (`/dev/urandom`)."""
+    shown = Path(os.path.abspath(path))  # noqa: PTH100 - resolve() would follow symlinks
     try:
-        return str(resolved.relative_to(Path.cwd().resolve()))
+        return str(shown.relative_to(Path.cwd()))
     except ValueError:
-        return str(resolved)
+        return str(shown)
 
 
 def _fail(file: str, line: int, column: int, message: str, hint: str = "") -> ProfileError:
@@ -44,18 +49,18 @@ def _fail(file: str, line: int, column: int, message: str, hint: str = "") -> Pr
 
 
 def read_text(path: Path, shown: str) -> str:
-    """Read a profile as UTF-8 text, refusing binary, oversized, empty and tab-indented input."""
+    """Read a profile as UTF-8 text, refusing binary, oversized, empty and tab-indented input,
+    and anything but a regular file (a FIFO would hang the read, `/dev/urandom` fill memory)."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise _fail(shown, 1, 1, "file not found") from None
     except OSError as exc:
         raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise _fail(
-            shown, 1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit",
-            "split the profile with `extends`",
-        )
+    except FileTooLargeError as exc:
+        raise _fail(shown, 1, 1, exc.reason, "split the profile with `extends`") from None
+    except UnreadableFileError as exc:
+        raise _fail(shown, 1, 1, exc.reason, "a profile is a regular YAML file") from None
     if b"\x00" in data:
         raise _fail(shown, 1, 1, "file is binary (contains NUL bytes)", "a profile is YAML text")
     try:

@@ -17,6 +17,11 @@ from aiplat_gen.profile.nodes import Node
 
 PROFILE_SUFFIX = ".yaml"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+MAX_CHAIN = 32
+"""The longest `extends` chain, root included. Real trees are a root and two or three layers
+(base -> environment -> region); 32 is ten times that, keeps a chain inside the loader's parse
+cache (`loader._PARSED_MAX`, also 32) and makes a runaway generated chain a located error
+instead of a slow load."""
 
 
 @dataclass(frozen=True)
@@ -35,21 +40,25 @@ class ProfileSource:
 
 
 def profile_names(folder: Path) -> list[str]:
-    """Names of all profiles in a folder, sorted."""
+    """Names of all profiles in a folder, sorted. Anything named `*.yaml` counts, a FIFO or a
+    folder included, so that loading refuses it at its path instead of skipping it silently."""
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.glob(f"*{PROFILE_SUFFIX}") if not p.stem.startswith("_"))
 
 
 def locate(ref: str, profiles_dir: Path) -> tuple[str, Path]:
-    """Turn a profile argument (a name like `prod` or a path to a .yaml file) into (name, path)."""
+    """Turn a profile argument (a name like `prod` or a path to a .yaml file) into (name, path).
+
+    A path that exists but is not a regular file (a FIFO, a device) is returned: the loader
+    refuses it at its path, without opening it for a blocking read."""
     if ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
         path = Path(ref)
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             raise UsageError(f"profile file {ref} not found")
         return path.stem, path
     path = profiles_dir / f"{ref}{PROFILE_SUFFIX}"
-    if not path.is_file():
+    if not path.exists():
         known = profile_names(profiles_dir)
         close = difflib.get_close_matches(ref, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -59,29 +68,71 @@ def locate(ref: str, profiles_dir: Path) -> tuple[str, Path]:
     return ref, path
 
 
-def load_profile(path: Path) -> ProfileSource:
-    """Load a profile file and merge the chain of profiles it extends."""
+Loaded = dict[Path, "ProfileSource | ProfileError"]
+"""Profiles already loaded and merged in this run (or the error that stopped them), by absolute
+path: a parent shared by many profiles, or a long chain loaded profile by profile, is read and
+merged once."""
+
+_CHAIN_HINT = ("a chain is a root and a few layers (base -> environment -> region); flatten the "
+               "middle of the chain")
+
+
+def load_profile(path: Path, loaded: Loaded | None = None) -> ProfileSource:
+    """Load a profile file and merge the chain of profiles it extends.
+
+    With `loaded`, each profile of the chain is merged once over its parent's merged tree and
+    kept there, so loading every profile of a chain of n is linear in n, not quadratic. A chain
+    is at most `MAX_CHAIN` profiles long: the error is at the `extends` of the first profile past
+    the bound when the rest of the chain is known, else of the last of `MAX_CHAIN` profiles read
+    without reaching a root (the walk never reads more)."""
+    loaded = {} if loaded is None else loaded
+    pending: list[tuple[str, Path, Node]] = []  # nearest first, down to a loaded one or a root
+    try:
+        base = _walk(path, loaded, pending)
+        tree = base.tree if base is not None else None
+        chain = base.chain if base is not None else ()
+        for name, file, node in reversed(pending):
+            if len(chain) == MAX_CHAIN:
+                raise _too_long(node)
+            merged = merge(tree if tree is not None else Node({}, node.pos), node)
+            assert isinstance(merged.value, dict)
+            merged.value.pop("extends", None)
+            tree, chain = merged, (*chain, name)
+            base = ProfileSource(name=name, path=file, tree=merged, chain=chain)
+            loaded[file.absolute()] = base
+    except ProfileError as exc:
+        for _, file, _ in pending:  # the error of a profile is the error of its children
+            loaded.setdefault(file.absolute(), exc)
+        raise
+    assert base is not None
+    return base
+
+
+def _walk(path: Path, loaded: Loaded, pending: list[tuple[str, Path, Node]]
+          ) -> ProfileSource | None:
+    """Read `path` and its parents into `pending` until a root (None) or a loaded profile."""
     folder = path.parent
-    name = path.stem
-    chain: list[tuple[str, Node]] = []
-    seen: list[str] = []
-    current_name, current_path = name, path
-    while True:
+    current_name, current_path = path.stem, path
+    while (hit := loaded.get(current_path.absolute())) is None:
+        if len(pending) == MAX_CHAIN:
+            raise _too_long(pending[-1][2])
         node = load_file(current_path)
-        seen.append(current_name)
-        chain.append((current_name, node))
+        pending.append((current_name, current_path, node))
         assert isinstance(node.value, dict)
         parent = node.value.get("extends")
         if parent is None or parent.value is None:
-            break
-        current_name, current_path = _parent_path(parent, folder, seen)
-    merged = Node({}, chain[-1][1].pos)
-    for _, node in reversed(chain):
-        merged = merge(merged, node)
-    assert isinstance(merged.value, dict)
-    merged.value.pop("extends", None)
-    ordered = tuple(n for n, _ in reversed(chain))
-    return ProfileSource(name=name, path=path, tree=merged, chain=ordered)
+            return None
+        current_name, current_path = _parent_path(parent, folder, [n for n, _, _ in pending])
+    if isinstance(hit, ProfileError):
+        raise hit
+    return hit
+
+
+def _too_long(node: Node) -> ProfileError:
+    assert isinstance(node.value, dict)
+    return ProfileError("extends chain too long", [Diagnostic(
+        node.value["extends"].pos, "extends", f"extends chain longer than {MAX_CHAIN} profiles",
+        _CHAIN_HINT)])
 
 
 def _parent_path(parent: Node, folder: Path, seen: list[str]) -> tuple[str, Path]:
@@ -97,7 +148,7 @@ def _parent_path(parent: Node, folder: Path, seen: list[str]) -> tuple[str, Path
             parent.pos, "extends", f"extends cycle: {cycle}",
             "a chain must end at a root profile")])
     path = folder / f"{ref}{PROFILE_SUFFIX}"
-    if not path.is_file():
+    if not path.exists():
         close = difflib.get_close_matches(ref, profile_names(folder), n=1)
         hint = f"did you mean {close[0]!r}?" if close else "parents live in the same folder"
         raise ProfileError("missing parent", [Diagnostic(

@@ -29,7 +29,7 @@ from aiplat_gen.checks.selection import Settings, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.core import yamlio
-from aiplat_gen.core.cache import cache_dir
+from aiplat_gen.core.cache import cache_dir, usable_cache_dir
 from aiplat_gen.core.errors import UsageError
 from aiplat_gen.profile.loader import display_path
 from aiplat_gen.verify.kube import kustomize
@@ -120,16 +120,17 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
     profiles = validate_many(select(refs, all_profiles, settings))
     crd_locations = [crd_location(loc) for loc in options.schema_locations]
     binary = _kubeconform(options.kubeconform)
+    cache = usable_cache_dir()  # a file or a read-only folder in its place: exit 2, here
     planned = [(vp, target, sources) for vp in profiles for target, sources in _targets(vp)]
-    parser = DocumentParser(cache_dir() / PARSED_STORE if options.cache else None)
+    parser = DocumentParser(cache / PARSED_STORE if options.cache else None)
     index = SourceIndex(options.out_dir)
     builds = [_Built(vp, target, options.out_dir, sources, built, parser, index)
               for (vp, target, sources), built
               in zip(planned, _build_all(planned, options, step), strict=True)]
     parser.save()
-    in_process = InProcessValidator(cache_dir()) if binary is None else None
+    in_process = InProcessValidator(cache) if binary is None else None
     for version in sorted({b.version for b in builds}):
-        k8s = prepare_kubernetes_schemas(version, cache_dir() / "schemas")
+        k8s = prepare_kubernetes_schemas(version, cache / "schemas")
         locations = kubeconform_schema_locations(k8s, []) + crd_locations
         batch = [b for b in builds if b.version == version]
         objects = [o for b in batch for o in b.objects]

@@ -49,7 +49,10 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT4
 
+from aiplat_gen.core.errors import capped
+from aiplat_gen.core.files import UnreadableFileError, read_bounded
 from aiplat_gen.verify.kube.locations import expand, is_url
+from aiplat_gen.verify.kube.schemas import MAX_SCHEMA_BYTES
 
 _TIMEOUT_SECONDS = 30
 # Go's time.ParseDuration, or ISO 8601 (what kubeconform's `duration` format accepts).
@@ -117,13 +120,19 @@ class InProcessValidator:
             uri = _uri(expand(template, kind, api_version, kubernetes_version))
             try:
                 validator = self._validator(uri)
+                if validator is None:
+                    continue
+                if validator.fast is not None and _fast_accepts(validator.fast, obj):
+                    return Result("valid")
+                errors = sorted(validator.full.iter_errors(obj),
+                                key=lambda e: list(map(str, e.path)))
             except SchemaFetchError as exc:
                 return Result("error", (str(exc),))
-            if validator is None:
-                continue
-            if validator.fast is not None and _fast_accepts(validator.fast, obj):
-                return Result("valid")
-            errors = sorted(validator.full.iter_errors(obj), key=lambda e: list(map(str, e.path)))
+            except Exception as exc:  # noqa: BLE001 - a schema is input: a bad one is a finding
+                # e.g. `{"type": 5}` (UnknownType), a `$ref` that cannot be resolved
+                # (referencing's Unresolvable), a `$ref` to a URL that cannot be fetched.
+                return Result("error", (f"schema {_shown(uri)} cannot be used: "
+                                        f"{type(exc).__name__}: {capped(str(exc))}",))
             if not errors:
                 return Result("valid")
             return Result("invalid", tuple(
@@ -133,8 +142,10 @@ class InProcessValidator:
     def _validator(self, uri: str) -> _Compiled | None:
         if uri not in self._validators:
             document = self._document(uri)
-            self._validators[uri] = None if not isinstance(document, dict) else self._compile(
-                uri, document)
+            if document is not None and not isinstance(document, dict):
+                raise SchemaFetchError(f"schema {_shown(uri)} is not a JSON object (it is "
+                                       f"{_json_kind(document)})")
+            self._validators[uri] = None if document is None else self._compile(uri, document)
         return self._validators[uri]
 
     def _compile(self, uri: str, document: dict[str, Any]) -> _Compiled:
@@ -184,22 +195,36 @@ class InProcessValidator:
         return Resource.from_contents(document, default_specification=DRAFT4)
 
     def _document(self, uri: str) -> Any:
-        """The parsed schema at uri, or None when there is none (kubeconform: not found)."""
+        """The parsed schema at uri, or None when there is none (kubeconform: not found).
+
+        A schema that exists but cannot be read (not a regular file, too large) or does not
+        parse raises SchemaFetchError, remembered for the next object: it is reported as what
+        it is, not as "could not find schema"."""
         if uri not in self._documents:
             try:
                 text = self._fetch(uri) if is_url(uri) else _read_file(uri)
                 self._documents[uri] = None if text is None else json.loads(text)
-            except ValueError:
-                self._documents[uri] = None  # kubeconform skips a location it cannot parse
-        return self._documents[uri]
+            except ValueError as exc:
+                self._documents[uri] = SchemaFetchError(
+                    f"schema {_shown(uri)} does not parse as JSON: {capped(str(exc))}")
+            except SchemaFetchError as exc:
+                self._documents[uri] = exc
+        found = self._documents[uri]
+        if isinstance(found, SchemaFetchError):
+            raise found
+        return found
 
     def _fetch(self, url: str) -> str | None:
         cached = self.cache_dir / "http" / (hashlib.sha256(url.encode()).hexdigest() + ".json")
         if cached.is_file():
-            return cached.read_text(encoding="utf-8")
+            return _read_file(cached.as_uri())
         try:
             with urllib.request.urlopen(url, timeout=_TIMEOUT_SECONDS) as response:  # noqa: S310
-                text = str(response.read().decode("utf-8"))
+                data = response.read(MAX_SCHEMA_BYTES + 1)
+                if len(data) > MAX_SCHEMA_BYTES:
+                    raise SchemaFetchError(f"could not fetch schema {url}: over the "
+                                           f"{MAX_SCHEMA_BYTES} byte limit")
+                text = str(data.decode("utf-8"))
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
@@ -265,9 +290,28 @@ def _uri(location: str) -> str:
     return location if is_url(location) else Path(location).absolute().as_uri()
 
 
+def _shown(uri: str) -> str:
+    return unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+
+
+def _json_kind(document: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(document), "a number")
+
+
 def _read_file(uri: str) -> str | None:
+    """The text of a schema file; None when there is none (or a folder in its place, which
+    kubeconform does not read either)."""
     path = Path(unquote(urlparse(uri).path))
     try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return read_bounded(path, MAX_SCHEMA_BYTES).decode("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except UnreadableFileError as exc:
+        if path.is_dir():
+            return None
+        raise SchemaFetchError(f"schema {path}: {exc.reason}") from None
+    except UnicodeDecodeError:
+        raise SchemaFetchError(f"schema {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise SchemaFetchError(f"schema {path}: cannot read it: {exc.strerror}") from None

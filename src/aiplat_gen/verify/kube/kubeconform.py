@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiplat_gen.core.errors import AiplatError
+from aiplat_gen.core.errors import AiplatError, ExitCode, capped
 
 # src/aiplat_gen/verify/kube/kubeconform.py -> the checkout's root, where install-tools.sh puts
 # `.tools`.
@@ -27,7 +27,10 @@ _TIMEOUT_SECONDS = 300
 
 
 class ToolError(AiplatError):
-    """An external tool is missing, or ran but did not produce a report we can read."""
+    """An external tool is missing, or ran but did not produce a report we can read (say
+    `--kubeconform /bin/false`): a problem of the environment, not of the profile (exit 2)."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True, order=True)
@@ -153,8 +156,8 @@ def run_kubeconform(
     except (ValueError, KeyError, TypeError) as exc:
         detail = (proc.stderr or proc.stdout).strip().splitlines()
         raise ToolError(
-            f"kubeconform exited {proc.returncode} without a JSON report: "
-            f"{detail[-1] if detail else exc}"
+            f"{binary} exited {proc.returncode} without a JSON report: "
+            f"{capped(detail[-1]) if detail else exc}"
         ) from exc
 
 

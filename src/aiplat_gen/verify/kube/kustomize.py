@@ -12,10 +12,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiplat_gen.core.errors import ExitCode
+from aiplat_gen.core.errors import ExitCode, capped
 from aiplat_gen.verify.kube.kubeconform import ToolError, find_tool
 
 _TIMEOUT_SECONDS = 300
+_MAX_WARNINGS = 20
 
 
 class MissingToolError(ToolError):
@@ -58,10 +59,12 @@ def build(folder: Path, command: list[str]) -> Build:
         raise ToolError(f"could not run {command[0]}: {exc}") from exc
     # Warnings go to stderr; stdout is YAML, where a `# Warning` line could be data.
     lines = [ln.strip() for ln in proc.stderr.splitlines()]
-    problems = [ln.lstrip("# ").strip() for ln in lines if ln.startswith("# Warning")]
+    problems = [capped(ln.lstrip("# ").strip()) for ln in lines if ln.startswith("# Warning")]
+    if len(problems) > _MAX_WARNINGS:  # a flood of warnings is reported, not echoed whole
+        problems[_MAX_WARNINGS:] = [f"... and {len(problems) - _MAX_WARNINGS} more warnings"]
     if proc.returncode != 0:
         detail = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         problems.append(f"kustomize build failed (exit {proc.returncode}): "
-                        + (detail[-1] if detail else "no output"))
+                        + (capped(detail[-1]) if detail else "no output"))
     return Build(proc.stdout if proc.returncode == 0 else "", tuple(problems),
                  proc.returncode == 0 and not problems, proc.returncode)

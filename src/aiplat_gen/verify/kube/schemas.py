@@ -15,6 +15,7 @@ The package is found through its installed distribution metadata, never imported
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import shutil
@@ -24,13 +25,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from aiplat_gen.core.errors import AiplatError
+from aiplat_gen.core.errors import AiplatError, ExitCode
+from aiplat_gen.core.files import UnreadableFileError, read_bounded
 from aiplat_gen.verify.kube.locations import CATALOG_FILE, KUBERNETES_FILE
 
 SOURCE_DISTRIBUTION = "kubernetes-validate"
 _SOURCE_DATA_DIR = "kubernetes_validate/kubernetes-json-schema"
-# Bump when the conversion below changes, so existing caches are rebuilt.
-_FORMAT = 1
+# Bump when the conversion below changes, so existing caches are rebuilt. 2: the marker records
+# each file's sha256.
+_FORMAT = 2
 _MARKER = ".aiplat-schemas.json"
 _DEFINITIONS = "_definitions.json"
 _ABSOLUTE_DEFINITIONS_REF = "/api/_definitions.json#"
@@ -39,8 +42,18 @@ _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _PUBLISH_ATTEMPTS = 5
 
 
+MAX_SCHEMA_BYTES = 64 * 1024 * 1024
+"""The largest schema file read (a prepared one, or one of a `--schema-location` folder). The
+largest real ones are about 2 MB (ArgoCD's ApplicationSet CRD, /work/shared/schemas/crds; the
+1.36 `_definitions.json` of kubernetes-validate 1.37.0 is 1.6 MB): 64 MiB is thirty times that,
+and keeps `/dev/zero` or a runaway file from filling memory."""
+
+
 class KubernetesSchemaError(AiplatError):
-    """The Kubernetes schemas cannot be prepared (package missing, version unknown, bad data)."""
+    """The Kubernetes schemas cannot be prepared (package missing, version unknown, bad data, a
+    cache folder that cannot be written): a problem of the environment (exit 2)."""
+
+    exit_code = ExitCode.USAGE
 
 
 def kubeconform_schema_filename(kind: str, api_version: str) -> str:
@@ -83,8 +96,11 @@ def prepare_kubernetes_schemas(kubernetes_version: str, cache_dir: Path) -> Path
 
     `kubernetes_version` is `1.33`, `1.33.2` or `v1.33.2`; only major and minor matter. The folder
     is `cache_dir/v1.33.0-standalone-strict`. A marker file records the source package version, so
-    a second call returns at once; a stale or half-written folder is replaced. The folder is built
-    in a temporary sibling and renamed into place, so concurrent callers never see a partial one.
+    a second call returns at once; a stale or half-written folder is replaced. The marker also
+    records the sha256 of every file, checked on each call: a file changed in the cache (a
+    truncated schema, one replaced with `{}` that would accept anything) or a file added or
+    removed makes the folder stale, and it is prepared again. The folder is built in a temporary
+    sibling and renamed into place, so concurrent callers never see a partial one.
     """
     major, minor = _parse_version(kubernetes_version)
     root, source_version = _source()
@@ -101,12 +117,23 @@ def prepare_kubernetes_schemas(kubernetes_version: str, cache_dir: Path) -> Path
     if _has_marker(target, marker):
         return target
 
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=cache_dir))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=cache_dir))
+    except OSError as exc:
+        raise KubernetesSchemaError(f"cannot write the schema cache {cache_dir}: "
+                                    f"{exc.strerror or exc}; set AIPLAT_GEN_CACHE to a "
+                                    "writable folder") from None
     try:
         _convert(sources[(major, minor)], work)
-        (work / _MARKER).write_text(json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8")
+        files = {path.name: _sha256(path.read_bytes()) for path in sorted(work.iterdir())}
+        recorded = {**marker, "files": files}
+        (work / _MARKER).write_text(json.dumps(recorded, sort_keys=True) + "\n",
+                                    encoding="utf-8")
         _publish(work, target, marker)
+    except OSError as exc:
+        raise KubernetesSchemaError(f"cannot write the schema cache {cache_dir}: "
+                                    f"{exc.strerror or exc}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
@@ -147,12 +174,24 @@ def _source_dirs(root: Path) -> dict[tuple[int, int], Path]:
     return found
 
 
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def _has_marker(folder: Path, marker: dict[str, Any]) -> bool:
+    """True when `folder` is complete for `marker`: its marker names the same source and format,
+    and its files are exactly those the marker records, each with the recorded sha256."""
     try:
-        found = json.loads((folder / _MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = json.loads(read_bounded(folder / _MARKER, MAX_SCHEMA_BYTES))
+        files = found.pop("files", None) if isinstance(found, dict) else None
+        if found != marker or not isinstance(files, dict) or not files:
+            return False
+        if {p.name for p in folder.iterdir() if p.name != _MARKER} != set(files):
+            return False
+        return all(_sha256(read_bounded(folder / name, MAX_SCHEMA_BYTES)) == digest
+                   for name, digest in files.items())
+    except (OSError, ValueError, UnreadableFileError):
         return False
-    return bool(found == marker)
 
 
 def _convert(source: Path, dest: Path) -> None:
