@@ -126,7 +126,8 @@ def render(
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 3 if the output folder is stale.")] = False,
     diff: Annotated[bool, typer.Option(
-        "--diff", help="Write nothing; print a unified diff of what would change.")] = False,
+        "--diff", help="Write nothing; print a unified diff of what would change; exit 1 if "
+        "anything would.")] = False,
     profiles_dir: ProfilesOpt = Path("profiles"),
     templates_dir: Annotated[Path | None, typer.Option(
         "--templates-dir", help="Folder of templates that override the built-in ones.")] = None,
@@ -145,6 +146,8 @@ def render(
     typer.echo(verb.report(request, result), nl=False)
     for line in verb.warnings(result):
         typer.echo(line, err=True)
+    if diff and result.diff:  # like `git diff --exit-code`: 1 when there are differences
+        raise typer.Exit(ExitCode.INVALID)
 
 
 @app.command()
