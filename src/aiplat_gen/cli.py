@@ -44,7 +44,7 @@ def _run(action: Callable[[], T], fmt: str | None = None) -> T:
         typer.echo(f"aiplat-gen: {exc.message}; stale:", err=True)
         for path in exc.stale:
             typer.echo(f"  {path}", err=True)
-        typer.echo("run `aiplat-gen render` and commit the result", err=True)
+        typer.echo("run `aiplat-gen render --all` and commit the result", err=True)
         raise typer.Exit(ExitCode.DRIFT) from None
     except AiplatError as exc:
         if exc.diagnostics:
@@ -333,19 +333,18 @@ def graph(
 def init(
     example: Annotated[str | None, typer.Option(
         "--example", help="Scaffold profiles/ (base, dev, prod) from an example: minimal or "
-        "full.")] = None,
+        "full (with neither option: minimal).")] = None,
     ci: Annotated[str | None, typer.Option(
         "--ci", help="Write a CI workflow for this provider (github) into the current folder.")
     ] = None,
 ) -> None:
-    """Write starter files into the current folder; never overwrites a file."""
+    """Write starter files into the current folder (with no option: the minimal example);
+    never overwrites a file."""
     from aiplat_gen.commands import init as verb
     from aiplat_gen.render import scaffold
 
     if ci is None and example is None:
-        typer.echo("aiplat-gen: nothing to write; use --example minimal|full and/or --ci github",
-                   err=True)
-        raise typer.Exit(ExitCode.USAGE)
+        example = scaffold.DEFAULT_EXAMPLE
     if example is not None:
         _choice(example, scaffold.EXAMPLES, "--example")
     if ci is not None:

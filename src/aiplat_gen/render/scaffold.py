@@ -35,6 +35,8 @@ CI_FILES = {"github": {".github/workflows/aiplat-gen.yml": "ci/github-workflow.y
 
 
 EXAMPLES = ("minimal", "full")
+DEFAULT_EXAMPLE = "minimal"
+"""What a bare `aiplat-gen init` scaffolds."""
 EXAMPLE_PROFILES = ("base", "dev", "prod")
 SCHEMA_FILE = "schema/profile.schema.json"
 PROFILES_DIR = "profiles"
