@@ -77,7 +77,8 @@ def test_init_refuses_where_profiles_exist_and_changes_nothing(
         workspace: Path, cli: Callable[..., Result]) -> None:
     (workspace / "schema").mkdir()
     before = tree_bytes(workspace)
-    result = cli("init", "--example", "minimal", "--ci", "github")
+    result = cli("init", "--example", "minimal", "--ci", "github", "--ci-source",
+                 "https://github.com/acme/aiplat-gen@v0.1.0")
     assert result.exit_code == 1
     assert "refusing to scaffold" in result.stderr and "base.yaml" in result.stderr
     assert result.stdout == ""
@@ -107,7 +108,8 @@ def test_init_refuses_a_file_where_a_folder_goes(empty: Path,
 
 
 def test_example_and_ci_together(empty: Path, cli: Callable[..., Result]) -> None:
-    result = cli("init", "--example", "full", "--ci", "github")
+    result = cli("init", "--example", "full", "--ci", "github", "--ci-source",
+                 "https://github.com/acme/aiplat-gen@v0.1.0")
     assert result.exit_code == 0, result.output
     assert (empty / ".github" / "workflows" / "aiplat-gen.yml").is_file()
     assert (empty / "profiles" / "prod.yaml").is_file()

@@ -337,6 +337,10 @@ def init(
     ci: Annotated[str | None, typer.Option(
         "--ci", help="Write a CI workflow for this provider (github) into the current folder.")
     ] = None,
+    ci_source: Annotated[str | None, typer.Option(
+        "--ci-source", help="With --ci: the git repository and ref CI installs aiplat-gen from, "
+        "as URL@REF, the ref a full commit sha or a release tag (aiplat-gen is not on PyPI).")
+    ] = None,
 ) -> None:
     """Write starter files into the current folder (with no option: the minimal example);
     never overwrites a file."""
@@ -349,7 +353,7 @@ def init(
         _choice(example, scaffold.EXAMPLES, "--example")
     if ci is not None:
         _choice(ci, tuple(scaffold.CI_FILES), "--ci")
-    request = verb.InitRequest(Path.cwd(), ci=ci, example=example)
+    request = verb.InitRequest(Path.cwd(), ci=ci, example=example, ci_source=ci_source)
     typer.echo(verb.report(_run(lambda: verb.init(request))), nl=False)
 
 
