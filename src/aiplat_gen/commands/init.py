@@ -32,8 +32,7 @@ def init(request: InitRequest) -> InitResult:
     written = scaffold.init(request.folder, ci=request.ci, example=request.example,
                              ci_source=request.ci_source)
     next_step = "" if request.example is None else (
-        "next: aiplat-gen plan prod && aiplat-gen render --all && aiplat-gen check --all "
-        f"--schema-location {scaffold.CRD_CATALOG}")
+        "next: aiplat-gen plan prod && aiplat-gen render --all && aiplat-gen check --all")
     return InitResult(list(written), next_step)
 
 

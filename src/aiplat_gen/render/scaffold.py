@@ -4,7 +4,8 @@
 request and push it installs aiplat-gen from that git repository at that ref (`pip install
 "aiplat-gen @ git+URL@REF"`, pip's VCS form: pip.pypa.io "VCS Support"), with kubeconform and
 kustomize (by `go install`, which checks the modules against the Go checksum database), runs
-`validate --all`, `render --all --check` and `check --all`, then scans each image the profiles
+`validate --all`, `render --all --check` and `check --all` (with the schemas aiplat-gen ships,
+offline), then scans each image the profiles
 pin with Trivy. aiplat-gen is not published on PyPI and cannot know where the user keeps it, so
 `--ci-source` is required and there is no default: a workflow that installed "aiplat-gen" by name
 would fail (or install whatever someone registered under that name). The ref must be a full
@@ -40,7 +41,6 @@ KUBECONFORM_VERSION = "v0.7.0"
 KUSTOMIZE_VERSION = "v5.8.1"
 TRIVY_ACTION = "aquasecurity/trivy-action@57a97c7e7821a5776cebc9bb87c984fa69cba8f1  # v0.35.0"
 TRIVY_VERSION = "v0.69.3"
-CRD_CATALOG = "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main"
 # The tags' commits, read from each repository (github.com/actions/<name>, `git rev-parse
 # <tag>^{commit}`).
 CHECKOUT_ACTION = "actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803  # v6.1.0"
@@ -102,7 +102,6 @@ def ci_files(provider: str, source: CiSource, templates_dir: Path | None = None
         "kustomize_version": KUSTOMIZE_VERSION, "trivy_action": TRIVY_ACTION,
         "trivy_version": TRIVY_VERSION, "checkout_action": CHECKOUT_ACTION,
         "setup_python_action": SETUP_PYTHON_ACTION, "setup_go_action": SETUP_GO_ACTION,
-        "crd_schemas": CRD_CATALOG,
         # JSON strings are YAML double-quoted scalars; the characters are already restricted.
         "aiplat_gen_repo": json.dumps(source.repo), "aiplat_gen_ref": json.dumps(source.ref),
     }
