@@ -144,7 +144,8 @@ def test_init_usage_errors(workspace: Path, cli: Callable[..., Result]) -> None:
 def _aiplat_commands(workflow: dict[Any, Any]) -> list[list[str]]:
     commands = []
     for step in _steps(workflow):
-        for match in re.finditer(r"aiplat-gen ([^\n)]+)", step.get("run", "")):
+        # A command, not the package in `pip install "aiplat-gen @ git+..."`.
+        for match in re.finditer(r"aiplat-gen ([a-z][^\n)]*)", step.get("run", "")):
             words = shlex.split(match.group(1))
             if words[0] != "init":
                 commands.append(words)
