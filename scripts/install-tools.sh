@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the pinned real tools the tests (and `aiplat-gen check`) run: kubeconform and kustomize.
+# Install the pinned real tools the tests (and `aiplat-gen check`) run: kubeconform and kustomize,
+# and actionlint, which lints the workflow `aiplat-gen init --ci github` writes.
 #
 # Binaries go to ${AIPLAT_TOOLS:-<repo>/.tools}/bin. A tool already there at the pinned version is
 # left alone, so running this again is cheap. Needs only Go and the Go module proxy.
@@ -7,6 +8,9 @@ set -euo pipefail
 
 KUBECONFORM_VERSION="v0.7.0"
 KUSTOMIZE_VERSION="v5.8.1"
+# The latest release the Go module proxy serves (proxy.golang.org/github.com/rhysd/actionlint/@v/list);
+# its go.mod needs Go 1.25.
+ACTIONLINT_VERSION="v1.7.12"
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -37,6 +41,9 @@ install_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "${KUBECON
     "-X main.version=${KUBECONFORM_VERSION}" -v
 # kustomize reads its version from the Go build info, which `go install module@version` records.
 install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "${KUSTOMIZE_VERSION}" "" version
+# actionlint too (`actionlint -version` prints the module version from the build info).
+install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "${ACTIONLINT_VERSION}" "" \
+    -version
 
 # The real Mermaid parser (with jsdom for its DOM), for the test that parses every graph the tool
 # writes (tests/test_summary.py). From the npm registry, pinned.
@@ -57,4 +64,5 @@ fi
 echo "install-tools: tools are in ${bin_dir}"
 echo "install-tools:   kubeconform $("${bin_dir}/kubeconform" -v 2>&1)"
 echo "install-tools:   kustomize $("${bin_dir}/kustomize" version 2>&1)"
+echo "install-tools:   actionlint $("${bin_dir}/actionlint" -version 2>&1 | head -n 1)"
 echo "install-tools:   mermaid ${MERMAID_VERSION} in ${mermaid_dir}"

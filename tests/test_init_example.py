@@ -4,6 +4,7 @@ profiles satisfy the JSON Schema they point at, and init never overwrites anythi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from jsonschema import Draft202012Validator
 from typer.testing import Result
 
 from aiplat_gen.profile.jsonschema import schema_text
-from aiplat_gen.render.scaffold import EXAMPLES
+from aiplat_gen.render.scaffold import EXAMPLES, example_files
 from conftest import CRD_SCHEMAS, tree_bytes
 
 PROFILES = ("base", "dev", "prod")
@@ -81,7 +82,8 @@ def test_init_refuses_where_profiles_exist_and_changes_nothing(
         workspace: Path, cli: Callable[..., Result]) -> None:
     (workspace / "schema").mkdir()
     before = tree_bytes(workspace)
-    result = cli("init", "--example", "minimal", "--ci", "github")
+    result = cli("init", "--example", "minimal", "--ci", "github", "--ci-source",
+                 "https://github.com/acme/aiplat-gen@v0.1.0")
     assert result.exit_code == 1
     assert "refusing to scaffold" in result.stderr and "base.yaml" in result.stderr
     assert result.stdout == ""
@@ -111,7 +113,8 @@ def test_init_refuses_a_file_where_a_folder_goes(empty: Path,
 
 
 def test_example_and_ci_together(empty: Path, cli: Callable[..., Result]) -> None:
-    result = cli("init", "--example", "full", "--ci", "github")
+    result = cli("init", "--example", "full", "--ci", "github", "--ci-source",
+                 "https://github.com/acme/aiplat-gen@v0.1.0")
     assert result.exit_code == 0, result.output
     assert (empty / ".github" / "workflows" / "aiplat-gen.yml").is_file()
     assert (empty / "profiles" / "prod.yaml").is_file()
@@ -121,6 +124,32 @@ def test_init_usage(empty: Path, cli: Callable[..., Result]) -> None:
     result = cli("init", "--example", "huge")
     assert result.exit_code == 2
     assert "--example must be one of: minimal, full" in result.stderr
-    nothing = cli("init")
-    assert nothing.exit_code == 2 and "--example" in nothing.stderr
     assert list(empty.iterdir()) == []
+
+
+def test_bare_init_scaffolds_the_minimal_example(empty: Path, cli: Callable[..., Result]) -> None:
+    """`init [--example minimal|full]`: the documented form works without the option."""
+    result = cli("init")
+    assert result.exit_code == 0, result.output
+    assert tree_bytes(empty) == {rel: text.encode("utf-8") for rel, text
+                                 in example_files("minimal").items()}
+    assert not (empty / ".github").exists()
+
+
+def test_every_hint_to_render_is_a_command_that_works(empty: Path,
+                                                     cli: Callable[..., Result]) -> None:
+    """The header of every rendered file and the --check message say how to re-render; the
+    command they quote runs (a bare `aiplat-gen render` exits 2)."""
+    assert cli("init").exit_code == 0
+    assert cli("render", "--all").exit_code == 0
+    (empty / "output" / "base" / "kustomization.yaml").write_text("edited\n")
+    stale = cli("render", "--all", "--check")
+    assert stale.exit_code == 3
+    hinted = re.findall(r"run `aiplat-gen ([^`]+)`", stale.stderr)
+    headers = {line for path in (empty / "output").rglob("*.yaml")
+               for line in path.read_text().splitlines()[:1]}
+    hinted += [h for line in headers for h in re.findall(r"run `aiplat-gen ([^`]+)`", line)]
+    assert hinted and set(hinted) == {"render --all"}, hinted
+    for command in set(hinted):
+        assert cli(*command.split()).exit_code == 0, command
+    assert cli("render", "--all", "--check").exit_code == 0

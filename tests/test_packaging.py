@@ -48,3 +48,10 @@ def test_wheel_install_renders_the_examples(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     assert tree_bytes(work / "output") == tree_bytes(REPO / "output")
+    # The CRD schemas ship too: `check` needs no --schema-location and no network.
+    shipped = site / "aiplat_gen" / "crd-schemas"
+    assert tree_bytes(shipped) == tree_bytes(REPO / "crd-schemas")
+    check = subprocess.run([str(python), "-m", "aiplat_gen", "check", "--all", "--no-cache"],
+                           cwd=work, capture_output=True, text=True, timeout=600, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.rstrip().endswith(": ok"), check.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,8 +78,34 @@ def test_check_reports_stale_files_and_diff(workspace: Path, cli: Callable[..., 
     assert check.exit_code == 3
     assert "overlays/prod/patches/cluster-resourcequota-llm-serving-quota.yaml" in check.stderr
     diff = cli("render", "--all", "--diff")
-    assert diff.exit_code == 0
+    assert diff.exit_code == 1  # like `git diff --exit-code`: there are differences
     assert '-  value: "40"' in diff.stdout and '+  value: "32"' in diff.stdout
+    # Paths as seen from where the command runs, the ownership record included (as --check).
+    patch = "output/overlays/prod/patches/cluster-resourcequota-llm-serving-quota.yaml"
+    assert f"--- a/{patch}\n+++ b/{patch}\n" in diff.stdout
+    assert "--- a/output/.aiplat-gen.json\n+++ b/output/.aiplat-gen.json\n" in diff.stdout
+    assert ".aiplat-gen.json" in check.stderr
+    stale = sorted(re.findall(r"^\+\+\+ b/output/(\S+)$", diff.stdout, re.MULTILINE))
+    listed = sorted(line.strip() for line in check.stderr.splitlines()[1:-1])
+    assert stale == listed
+    assert cli("render", "--all").exit_code == 0
+    clean = cli("render", "--all", "--diff")
+    assert clean.exit_code == 0 and clean.stdout == ""
+
+
+def test_diff_shows_new_and_removed_files_against_dev_null(workspace: Path,
+                                                           cli: Callable[..., Result]) -> None:
+    fresh = cli("render", "--all", "--diff")
+    assert fresh.exit_code == 1
+    assert "--- /dev/null\n+++ b/output/base/kustomization.yaml\n" in fresh.stdout
+    assert not (workspace / "output").exists()
+    assert cli("render", "--all").exit_code == 0
+    profile = workspace / "profiles" / "staging.yaml"
+    profile.write_text(profile.read_text().replace("      nodes: 1\n", "      nodes: 2\n"))
+    gone = "output/overlays/staging/patches/cluster-nodepool-gpu-h100.yaml"
+    removed = cli("render", "--all", "--diff")
+    assert removed.exit_code == 1
+    assert f"--- a/{gone}\n+++ /dev/null\n" in removed.stdout
 
 
 def test_stale_owned_files_are_removed_edited_ones_kept(workspace: Path,

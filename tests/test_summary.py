@@ -46,6 +46,13 @@ def test_readme_content(workspace: Path, cli: Callable[..., Result]) -> None:
     for env in ("dev", "prod", "staging"):
         assert f"kubectl apply -k argocd/{env}\n" in text
         assert f"kubectl apply -k overlays/{env}\n" in text
+    # One block per environment: each goes to its own cluster, never "run all of these".
+    how = text[text.index("## How to apply\n"):text.index("\n## base\n")]
+    blocks = re.findall(r"```sh\n(.*?)```", how, re.S)
+    assert blocks == [*(f"kubectl apply -k argocd/{env}\n" for env in ("dev", "prod", "staging")),
+                      *(f"kubectl apply -k {folder}\n" for folder in
+                        ("base", "overlays/dev", "overlays/prod", "overlays/staging"))]
+    assert "prod:\n\n```sh\nkubectl apply -k argocd/prod\n```" in how
     prod = text[text.index("\n## prod\n"):text.index("\n## staging\n")]
     assert "| llama-8b | vllm | llm-serving | gpu-l4 | l4 | 1 | 2-6 | 2-6 |" in prod
     assert "| llm-serving | inference | restricted | 40 | 768 | 6Ti | 200 |" in prod

@@ -44,7 +44,7 @@ def _run(action: Callable[[], T], fmt: str | None = None) -> T:
         typer.echo(f"aiplat-gen: {exc.message}; stale:", err=True)
         for path in exc.stale:
             typer.echo(f"  {path}", err=True)
-        typer.echo("run `aiplat-gen render` and commit the result", err=True)
+        typer.echo("run `aiplat-gen render --all` and commit the result", err=True)
         raise typer.Exit(ExitCode.DRIFT) from None
     except AiplatError as exc:
         if exc.diagnostics:
@@ -126,7 +126,8 @@ def render(
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 3 if the output folder is stale.")] = False,
     diff: Annotated[bool, typer.Option(
-        "--diff", help="Write nothing; print a unified diff of what would change.")] = False,
+        "--diff", help="Write nothing; print a unified diff of what would change; exit 1 if "
+        "anything would.")] = False,
     profiles_dir: ProfilesOpt = Path("profiles"),
     templates_dir: Annotated[Path | None, typer.Option(
         "--templates-dir", help="Folder of templates that override the built-in ones.")] = None,
@@ -147,6 +148,8 @@ def render(
     typer.echo(verb.report(request, result), nl=False)
     for line in verb.warnings(result):
         typer.echo(line, err=True)
+    if diff and result.diff:  # like `git diff --exit-code`: 1 when there are differences
+        raise typer.Exit(ExitCode.INVALID)
 
 
 @app.command()
@@ -336,24 +339,27 @@ def graph(
 def init(
     example: Annotated[str | None, typer.Option(
         "--example", help="Scaffold profiles/ (base, dev, prod) from an example: minimal or "
-        "full.")] = None,
+        "full (with neither option: minimal).")] = None,
     ci: Annotated[str | None, typer.Option(
         "--ci", help="Write a CI workflow for this provider (github) into the current folder.")
     ] = None,
+    ci_source: Annotated[str | None, typer.Option(
+        "--ci-source", help="With --ci: the git repository and ref CI installs aiplat-gen from, "
+        "as URL@REF, the ref a full commit sha or a release tag (aiplat-gen is not on PyPI).")
+    ] = None,
 ) -> None:
-    """Write starter files into the current folder; never overwrites a file."""
+    """Write starter files into the current folder (with no option: the minimal example);
+    never overwrites a file."""
     from aiplat_gen.commands import init as verb
     from aiplat_gen.render import scaffold
 
     if ci is None and example is None:
-        typer.echo("aiplat-gen: nothing to write; use --example minimal|full and/or --ci github",
-                   err=True)
-        raise typer.Exit(ExitCode.USAGE)
+        example = scaffold.DEFAULT_EXAMPLE
     if example is not None:
         _choice(example, scaffold.EXAMPLES, "--example")
     if ci is not None:
         _choice(ci, tuple(scaffold.CI_FILES), "--ci")
-    request = verb.InitRequest(Path.cwd(), ci=ci, example=example)
+    request = verb.InitRequest(Path.cwd(), ci=ci, example=example, ci_source=ci_source)
     typer.echo(verb.report(_run(lambda: verb.init(request))), nl=False)
 
 

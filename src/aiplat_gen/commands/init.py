@@ -15,6 +15,8 @@ class InitRequest:
     folder: Path
     ci: str | None = None
     example: str | None = None
+    ci_source: str | None = None
+    """With `ci`: `URL@REF`, where CI installs aiplat-gen from."""
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,10 @@ class InitResult:
 
 def init(request: InitRequest) -> InitResult:
     """Write the starter files."""
-    written = scaffold.init(request.folder, ci=request.ci, example=request.example)
+    written = scaffold.init(request.folder, ci=request.ci, example=request.example,
+                             ci_source=request.ci_source)
     next_step = "" if request.example is None else (
-        "next: aiplat-gen plan prod && aiplat-gen render --all && aiplat-gen check --all "
-        f"--schema-location {scaffold.CRD_CATALOG}")
+        "next: aiplat-gen plan prod && aiplat-gen render --all && aiplat-gen check --all")
     return InitResult(list(written), next_step)
 
 

@@ -10,6 +10,7 @@ from aiplat_gen.checks.selection import Settings, family, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core.errors import Diagnostic, DriftError
 from aiplat_gen.output import tree, writer
+from aiplat_gen.profile.loader import display_path
 from aiplat_gen.reports import diagnostics
 from aiplat_gen.reports.plan import build_plan
 from aiplat_gen.reports.summary import Summary
@@ -60,7 +61,7 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
     )
     out = settings.out_dir
     if request.diff:
-        result.diff = writer.diff(out, files, owners, scope)
+        result.diff = writer.diff(out, files, owners, scope, display_path(out))
     if request.check:
         stale = writer.drift(out, files, owners, scope)
         if stale:

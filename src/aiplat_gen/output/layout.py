@@ -20,7 +20,7 @@ from aiplat_gen.core import yamlio
 from aiplat_gen.render.rendered import FullRender, ObjectKey, RenderedObject
 
 HEADER = ("# Rendered by aiplat-gen from profiles/{profile}.yaml. Do not edit: change the profile "
-          "and run `aiplat-gen render`.\n")
+          "and run `aiplat-gen render --all`.\n")
 
 
 def _file_names(objects: tuple[RenderedObject, ...]) -> dict[ObjectKey, str]:

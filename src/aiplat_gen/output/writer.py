@@ -412,18 +412,26 @@ def _prune_empty(out: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def unified_diff(out: Path, todo: Changes) -> str:
-    """A unified diff from the files on disk to the rendered ones."""
+def unified_diff(out: Path, todo: Changes, shown: str | None = None) -> str:
+    """A unified diff from the files on disk to the rendered ones, the record included (what
+    `drift` reports). Paths are `shown` (how to print `out`; default: as given) joined with each
+    file's path, so they read `a/output/base/...` like `git diff` from where the command runs;
+    a new file comes from `/dev/null`, a removed one goes to it."""
+    prefix = str(out) if shown is None else shown
+    prefix = "" if prefix in ("", ".") else prefix.rstrip("/") + "/"
+    wanted = {**todo.write, RECORD: record_text(todo.record)}
     chunks: list[str] = []
-    for rel in todo.stale:
+    for rel in sorted({*todo.stale, RECORD}):
         target = out / rel
         try:
             old = target.read_text("utf-8", errors="replace").splitlines(
                 keepends=True) if target.is_file() else []
         except OSError as exc:
             raise _os_error("read", out, exc) from None
-        new = todo.write.get(rel, "").splitlines(keepends=True)
-        chunks.extend(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}"))
+        new = wanted.get(rel, "").splitlines(keepends=True)
+        before = f"a/{prefix}{rel}" if target.is_file() else "/dev/null"
+        after = f"b/{prefix}{rel}" if rel in wanted else "/dev/null"
+        chunks.extend(difflib.unified_diff(old, new, before, after))
     return "".join(chunks)
 
 
@@ -439,6 +447,8 @@ def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
     return stale
 
 
-def diff(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> str:
-    """A unified diff from the files in `out` to the rendered ones (for --diff)."""
-    return unified_diff(out, changes(out, files, owners, scope))
+def diff(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str],
+         shown: str | None = None) -> str:
+    """A unified diff from the files in `out` to the rendered ones, the record included (for
+    --diff; empty when `drift` finds nothing). `shown`: see `unified_diff`."""
+    return unified_diff(out, changes(out, files, owners, scope), shown)

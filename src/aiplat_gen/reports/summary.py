@@ -259,14 +259,19 @@ def _apply(profiles: tuple[ValidatedProfile, ...]) -> str:
                      "Application once, against the cluster ArgoCD runs in; ArgoCD installs "
                      "the operator charts first (sync waves) and syncs the platform from Git "
                      "after that:\n")
-        lines.append("```sh\n" + "\n".join(f"kubectl apply -k {paths.argocd(vp.name)}"
-                                           for vp in deployed) + "\n```\n")
+        lines += [_block(vp.name, f"kubectl apply -k {paths.argocd(vp.name)}")
+                  for vp in deployed]
         lines.append(_health_patch(deployed))
     lines.append("Without ArgoCD: install the charts listed in the environment's section with "
                  "the Helm commands there, then apply its folder:\n")
-    lines.append("```sh\n" + "\n".join(f"kubectl apply -k {_folder(vp).rstrip('/')}"
-                                       for vp in profiles) + "\n```\n")
+    lines += [_block(vp.name, f"kubectl apply -k {_folder(vp).rstrip('/')}") for vp in profiles]
     return "\n".join(lines)
+
+
+def _block(environment: str, command: str) -> str:
+    """One environment's command in a block of its own: one block with every environment would
+    read as "run all of these", against one cluster."""
+    return f"{environment}:\n\n```sh\n{command}\n```\n"
 
 
 class Summary:

@@ -4,9 +4,11 @@ For each selected profile the check builds, with kustomize, the folder ArgoCD de
 the root profile, `overlays/<name>/` for the others) and the profile's `argocd/<name>/` folder.
 A failed build or any `# Warning:` line is a finding. Every built object is then validated
 against the Kubernetes schemas of the profile's `kubernetesVersion` (prepared offline from the
-`kubernetes-validate` package into the cache folder) and the CRD schema locations given with
-`--schema-location`: with kubeconform (`-strict`) when it is installed, else in-process with
-jsonschema against the same files. A kind without a schema is a finding, never a skip.
+`kubernetes-validate` package into the cache folder) and the CRD schemas: those shipped with
+aiplat-gen (the custom kinds it renders, at the chart versions it pins; `verify.kube.locations`),
+after any location given with `--schema-location`: with kubeconform (`-strict`) when it is
+installed, else in-process with jsonschema against the same files. A kind without a schema is a
+finding, never a skip.
 
 The builds run in parallel (one per core). A build's output is kept in the cache folder and reused
 while nothing under the output folder has changed (`aiplat_gen.verify.kube.build_cache`), and
@@ -36,7 +38,7 @@ from aiplat_gen.verify.kube import kustomize
 from aiplat_gen.verify.kube.build_cache import BuildCache
 from aiplat_gen.verify.kube.inprocess import InProcessValidator, Result
 from aiplat_gen.verify.kube.kubeconform import ToolError, find_tool, run_kubeconform
-from aiplat_gen.verify.kube.locations import crd_location
+from aiplat_gen.verify.kube.locations import crd_locations
 from aiplat_gen.verify.kube.schemas import kubeconform_schema_locations, prepare_kubernetes_schemas
 from aiplat_gen.verify.sources import DocumentParser, Key, Location, SourceIndex, key
 
@@ -118,7 +120,7 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
     """Build and validate the rendered output of the selected profiles; `step(what)` is called
     as each build and each validation run starts (for a progress display)."""
     profiles = validate_many(select(refs, all_profiles, settings))
-    crd_locations = [crd_location(loc) for loc in options.schema_locations]
+    crds = crd_locations(options.schema_locations)
     binary = _kubeconform(options.kubeconform)
     cache = usable_cache_dir()  # a file or a read-only folder in its place: exit 2, here
     planned = [(vp, target, sources) for vp in profiles for target, sources in _targets(vp)]
@@ -131,7 +133,7 @@ def check(refs: list[str], all_profiles: bool, settings: Settings,
     in_process = InProcessValidator(cache) if binary is None else None
     for version in sorted({b.version for b in builds}):
         k8s = prepare_kubernetes_schemas(version, cache / "schemas")
-        locations = kubeconform_schema_locations(k8s, []) + crd_locations
+        locations = kubeconform_schema_locations(k8s, []) + crds
         batch = [b for b in builds if b.version == version]
         objects = [o for b in batch for o in b.objects]
         if step is not None:

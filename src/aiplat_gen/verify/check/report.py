@@ -16,18 +16,45 @@ from aiplat_gen.core.errors import Diagnostic, Position
 from aiplat_gen.reports import diagnostics as diagnostics_report
 from aiplat_gen.verify.check import CheckReport, ObjectResult, TargetResult
 
+MAX_NAMED = 3
+"""Objects named in a grouped finding; the rest are counted."""
+
 
 def findings(report: CheckReport) -> list[Diagnostic]:
-    """Every problem as a located diagnostic, in report order."""
-    result = []
+    """Every problem as a located diagnostic, in report order. Objects of one kind that fail for
+    one cause (a missing schema, say) make one finding, at the first of them, with the count."""
+    result: list[Diagnostic] = []
+    groups: dict[tuple[str, str, str, tuple[str, ...]], list[tuple[TargetResult, ObjectResult]]]
+    groups = {}
+    slots: dict[tuple[str, str, str, tuple[str, ...]], int] = {}
     for target in report.targets:
         build = Position(target.kustomization, 1, 1)
         result += [Diagnostic(build, target.target, problem) for problem in target.problems]
         for obj in target.objects:
-            if obj.status != "valid":
+            if obj.status == "valid":
+                continue
+            cause = (obj.api_version, obj.kind, obj.status, obj.messages)
+            groups.setdefault(cause, []).append((target, obj))
+            if cause not in slots:
+                slots[cause] = len(result)
                 result.append(_finding(target, obj))
         result += [_policy_finding(target, f) for f in target.policy if f.suppressed is None]
+    for cause, members in groups.items():
+        if len(members) > 1:
+            result[slots[cause]] = _grouped(members)
     return result
+
+
+def _grouped(members: list[tuple[TargetResult, ObjectResult]]) -> Diagnostic:
+    """One finding for objects of one kind failing for one cause: located at the first, naming
+    a few and counting all."""
+    first = _finding(*members[0])
+    targets = list(dict.fromkeys(target.target for target, _ in members))
+    named = [f"{target.target}: {obj.label}" for target, obj in members[:MAX_NAMED]]
+    rest = len(members) - len(named)
+    listed = ", ".join(named) + (f" and {rest} more" if rest > 0 else "")
+    return Diagnostic(first.position, f"{', '.join(targets)}: {members[0][1].kind}",
+                      f"{first.message} ({len(members)} objects: {listed})", first.hint)
 
 
 def _policy_finding(target: TargetResult, finding: Finding) -> Diagnostic:
@@ -46,8 +73,9 @@ def _finding(target: TargetResult, obj: ObjectResult) -> Diagnostic:
     message = "; ".join(obj.messages) or obj.status
     hint = ""
     if any(m.startswith("could not find schema") for m in obj.messages):
-        hint = (f"no schema for {obj.api_version} {obj.kind} in any location; pass "
-                "--schema-location with a folder or URL in the CRDs-catalog layout")
+        hint = (f"no schema for {obj.api_version} {obj.kind} among those aiplat-gen ships or "
+                "in any --schema-location; pass --schema-location with a folder or URL in the "
+                "CRDs-catalog layout (<group>/<kind>_<version>.json)")
     return Diagnostic(where, f"{target.target}: {obj.label}", message, hint)
 
 

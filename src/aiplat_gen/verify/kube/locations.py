@@ -1,5 +1,9 @@
 """Schema locations, shared by kubeconform and the in-process validator so both read the same files.
 
+The JSON schemas of the custom kinds aiplat-gen renders ship with it (`builtin_crd_schemas`,
+made by `scripts/crd_schemas.py` from the upstream CRDs of the pinned chart versions), so `check`
+needs no network; `--schema-location` adds locations, searched before the shipped ones.
+
 A location is what kubeconform's `-schema-location` takes: a path or URL template with
 `{{ .Group }}`, `{{ .ResourceKind }}`, `{{ .ResourceAPIVersion }}`, `{{ .KindSuffix }}`,
 `{{ .NormalizedKubernetesVersion }}` and `{{ .StrictSuffix }}`. Users give a folder or URL in the
@@ -11,6 +15,7 @@ CRDs-catalog layout (`<group>/<kind>_<version>.json`), which `crd_location` turn
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -21,6 +26,27 @@ KUBERNETES_FILE = "{{ .ResourceKind }}{{ .KindSuffix }}.json"
 _VARIABLE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 _VARIABLES = {"Group", "ResourceKind", "ResourceAPIVersion", "KindSuffix",
               "NormalizedKubernetesVersion", "StrictSuffix"}
+
+
+BUILTIN_CRD_SCHEMAS = "crd-schemas"
+"""The folder of the package (and of a source checkout) with the shipped CRD schemas."""
+
+
+def builtin_crd_schemas() -> Path:
+    """The CRD schemas shipped with the package; from a source checkout, the top-level folder."""
+    packaged = resources.files("aiplat_gen") / BUILTIN_CRD_SCHEMAS
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[4] / BUILTIN_CRD_SCHEMAS
+    if checkout.is_dir():
+        return checkout
+    raise RuntimeError("aiplat-gen's CRD schemas are missing from the installation")
+
+
+def crd_locations(given: tuple[str, ...] | list[str]) -> list[str]:
+    """The CRD schema location templates to search, in order: those given (`--schema-location`,
+    so they override), then the shipped ones."""
+    return [*(crd_location(loc) for loc in given), crd_location(str(builtin_crd_schemas()))]
 
 
 def is_url(location: str) -> bool:
