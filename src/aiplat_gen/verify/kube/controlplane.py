@@ -252,7 +252,12 @@ def control_plane(bin_dir: Path | None = None, keep: bool = False,
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             # The volume binder retries a pre-bound claim only on this period (15 s by
             # default): the simulation would wait that long for every volume it provides.
-            "--pvclaimbinder-sync-period=1s"])
+            "--pvclaimbinder-sync-period=1s",
+            # Quota admission charges a pod before it is stored; a create that then fails (a
+            # timeout on a loaded machine) leaves `used` too high until the next full sync (5 m
+            # by default), and a later pod of the same workload is refused for GPUs it could
+            # have. A CI run at load 10 saw exactly that; a short period corrects it in time.
+            "--resource-quota-sync-period=2s"])
         procs.start("kube-scheduler", [
             str(binaries["kube-scheduler"]), f"--kubeconfig={kubeconfig}",
             "--leader-elect=false", "--secure-port=0"])
