@@ -51,6 +51,10 @@ SETTLE_TIMEOUT_SECONDS = 120
 _POLL_SECONDS = 0.5
 _QUIET_ROUNDS = 4
 """Rounds with nothing changing before the cluster counts as settled."""
+_QUIET_ROUNDS_SHORT = 16
+"""The same while a workload has fewer pods than replicas: its controller retries a refused
+create with a growing backoff (and a quota over-count lasts until the quota controller's next
+sync), so a refusal is final only after a longer quiet spell."""
 
 
 @dataclass(frozen=True)
@@ -286,12 +290,12 @@ class Kubelets:
 
 
 def settle(client: Client, kubelets: Kubelets, timeout: float = SETTLE_TIMEOUT_SECONDS) -> None:
-    """Run the kubelets until nothing changes for a few rounds: no pod appears, binds or
-    starts and no claim waits for a volume."""
+    """Run the kubelets until nothing changes for a few rounds (more while a workload lacks
+    pods): no pod appears, binds or starts and no claim waits for a volume."""
     deadline = time.monotonic() + timeout
     quiet = 0
     last: tuple[Any, ...] = ()
-    while time.monotonic() < deadline and quiet < _QUIET_ROUNDS:
+    while time.monotonic() < deadline:
         changed = kubelets.round()
         pods = client.list("v1", "Pod")
         state = tuple(sorted((p["metadata"]["uid"], p["spec"].get("nodeName", ""),
@@ -308,7 +312,11 @@ def settle(client: Client, kubelets: Kubelets, timeout: float = SETTLE_TIMEOUT_S
         # class waits forever, so only the first keeps the cluster from settling.
         binding = any(phase == "Pending" and cls in kubelets.storage_classes
                       for _, phase, cls in claims)
+        short = any(wanted is not None and (have or 0) < wanted for _, wanted, have in workloads)
+        needed = _QUIET_ROUNDS_SHORT if short else _QUIET_ROUNDS
         quiet = 0 if changed or binding or snapshot != last else quiet + 1
+        if quiet >= needed:
+            break
         last = snapshot
         time.sleep(_POLL_SECONDS)
 
