@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from aiplat_gen.core.redact import redact
+
 
 class ExitCode(enum.IntEnum):
     """Process exit codes, the same for every verb."""
@@ -45,6 +47,11 @@ class Diagnostic:
     hint: str = ""
     severity: Severity = Severity.ERROR
 
+    def __post_init__(self) -> None:
+        # Every message that may quote a profile value passes here: none echoes a credential.
+        for name in ("path", "message", "hint"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
+
     def sort_key(self) -> tuple[str, int, int, str, str]:
         """Order by file, line, column, then path and message, for stable reports."""
         pos = self.position or Position("", 0, 0)
@@ -64,6 +71,7 @@ class AiplatError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
     def __init__(self, message: str = "", diagnostics: list[Diagnostic] | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.diagnostics: list[Diagnostic] = sorted(diagnostics or [], key=Diagnostic.sort_key)
