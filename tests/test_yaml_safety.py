@@ -75,8 +75,9 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
         for taint in pool.get("taints", []):
             taint.update(key="yes", value="on")
         if "karpenter" in pool:
-            pool["karpenter"]["instanceTypes"] = ["12:30", "~", ".inf", "-.nan", "+1", "0o17",
-                                                  "1_000", "y"]
+            # Instance types are label values now: the ambiguous strings that are label values.
+            pool["karpenter"]["instanceTypes"] = ["1e3", "0755", "2026-01-01", "0x1F", "null",
+                                                  "0o17", "1_000", "y"]
             pool["karpenter"]["nodeClassRef"].update(group="on", kind="Null")
     for ns in s["namespaces"]:
         ns["labels"] = {"on": "yes", "n": "y", "0755": "0x1F", "2026-01-01": "null"}
@@ -128,7 +129,8 @@ def _root(base: dict[str, Any]) -> dict[str, Any]:
     for ref in gw["auth"]["secrets"]:
         ref.update(key="y", remote={"key": "+1", "property": ".inf"})
     s["gitops"].update(targetRevision="0755", path="1e3", argocdNamespace="0o17",
-                       sync={"syncOptions": ["on", "12:30", "~", "y"]})
+                       # Sync options are `Name=value` now, which YAML never reads as another type.
+                       sync={"syncOptions": ["PruneLast=true", "Validate=false"]})
     return doc
 
 
@@ -142,7 +144,7 @@ def _overlay(prod: dict[str, Any]) -> dict[str, Any]:
                              "NEW2": "2026-01-01", "on": "0o17"}
     s["models"][0]["extraArgs"] = ["--enable-prefix-caching", *reversed(AMBIGUOUS)]
     s["gitops"].update(targetRevision="2026-01-01", destination={"name": "12:30"},
-                       sync={"syncOptions": ["n", "+1", ".inf"]})
+                       sync={"syncOptions": ["Replace=false"]})
     s["namespaces"].append({"name": "y", "purpose": "batch",
                             "labels": {"on": "off", "1_000": "0o17"}})
     s["vectorDatabases"] = [{"name": "no", "weaviate": {"metrics": True}},

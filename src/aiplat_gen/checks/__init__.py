@@ -53,6 +53,7 @@ CHECKS: tuple[Check, ...] = (
     data.data_namespaces,
     data.data_node_pools,
     data.data_storage,
+    data.pod_ports,
     data.weaviate_cluster,
     data.pgvector_replication,
     data.redis_memory,

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean
 from aiplat_gen.platform.facts.images import store_image
+from aiplat_gen.platform.pods import data_pod_ports
 from aiplat_gen.platform.resolved import ResolvedDataService, resolve
 from aiplat_gen.profile.locator import Locator
-from aiplat_gen.profile.schema.data import RefersTo
+from aiplat_gen.profile.schema.data import RefersTo, VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import Loc, visits
 from aiplat_gen.profile.schema.types import parse_quantity
@@ -49,6 +50,44 @@ def _path(loc: Loc) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
+
+
+def pod_ports(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
+    """No two ports of one data pod collide (the ports the component renders, `data_pod_ports`):
+    `weaviate.gossipPort: 8079` would put the data port on 8080, the HTTP port."""
+    for placed in stores(profile):
+        ports = data_pod_ports(placed.store)
+        seen: dict[int, str] = {}
+        clashes = []
+        for name, port in ports.items():
+            if port in seen:
+                first, second = sorted((name, seen[port]))
+                clashes.append(f"`{first}` and `{second}` on {port}")
+            else:
+                seen[port] = name
+        if not clashes:
+            continue
+        if not (isinstance(placed.store, VectorDatabase) and placed.store.engine == "weaviate"):
+            yield at.diagnostic(placed.loc, "ports of one pod collide: " + "; ".join(clashes))
+            continue
+        # The gossip port g takes g and g + 1: both must miss every other port.
+        taken = sorted({q for n, p in ports.items() if n not in ("gossip", "data")
+                        for q in (p - 1, p)})
+        yield at.diagnostic((*placed.loc, "weaviate", "gossipPort"),
+                            "ports of one pod collide: " + "; ".join(clashes),
+                            "the gossip port and the next one (the data port) must be free of "
+                            f"the pod's other ports: not {_ranges(taken)}; the default is 7000")
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> '1-3, 7'."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def data_namespaces(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

@@ -6,6 +6,7 @@ Every problem is reported at once, located at the file, line and column the valu
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import re
@@ -16,12 +17,26 @@ from typing import Any
 from pydantic import ValidationError
 
 from aiplat_gen.checks import run_checks
+from aiplat_gen.checks.secrets import classify, find_literal_secrets
 from aiplat_gen.core.errors import Diagnostic, ProfileError, Severity
+from aiplat_gen.core.redact import scrub
 from aiplat_gen.profile.loader import to_plain
 from aiplat_gen.profile.locator import Loc, Locator, format_path
 from aiplat_gen.profile.merge import ProfileSource, load_profile
+from aiplat_gen.profile.schema.cluster import MIG_PROFILE_PATTERN
+from aiplat_gen.profile.schema.gitops import SYNC_OPTION_PATTERN
 from aiplat_gen.profile.schema.profile import KUBERNETES_VERSION_PATTERN, Profile
-from aiplat_gen.profile.schema.types import DNS_LABEL_PATTERN, DURATION_PATTERN, QUANTITY_PATTERN
+from aiplat_gen.profile.schema.types import (
+    API_GROUP_PATTERN,
+    DNS_LABEL_PATTERN,
+    DURATION_PATTERN,
+    IMAGE_TAG_PATTERN,
+    KARPENTER_DURATION_PATTERN,
+    KIND_PATTERN,
+    LABEL_VALUE_PATTERN,
+    PROMETHEUS_DURATION_PATTERN,
+    QUANTITY_PATTERN,
+)
 
 # Friendlier words for the regular expressions of constrained types.
 PATTERN_MESSAGES: dict[str, tuple[str, str]] = {
@@ -30,6 +45,19 @@ PATTERN_MESSAGES: dict[str, tuple[str, str]] = {
                         "or digit"),
     QUANTITY_PATTERN: ("is not a Kubernetes quantity", "e.g. 500m, 4, 16Gi"),
     DURATION_PATTERN: ("is not a duration", "e.g. 30s, 5m, 1h"),
+    KARPENTER_DURATION_PATTERN: ("is not a Karpenter duration",
+                                 "s, m or h, e.g. 30s, 10m, 1h30m, or Never"),
+    PROMETHEUS_DURATION_PATTERN: ("is not a Prometheus duration", "e.g. 15s, 30s, 1m"),
+    KIND_PATTERN: ("is not a Kubernetes kind", "letters, digits and '-', e.g. EC2NodeClass"),
+    API_GROUP_PATTERN: ("is not an API group", "a DNS subdomain without a version, e.g. "
+                        "karpenter.k8s.aws"),
+    LABEL_VALUE_PATTERN: ("is not a Kubernetes label value",
+                          "at most 63 letters, digits, '-', '_' or '.', starting and ending with "
+                          "a letter or digit"),
+    IMAGE_TAG_PATTERN: ("is not an image tag", "letters, digits, '_', '.' and '-', e.g. "
+                        "580.95.05"),
+    MIG_PROFILE_PATTERN: ("is not a MIG profile name", "e.g. 1g.10gb, 3g.40gb"),
+    SYNC_OPTION_PATTERN: ("is not an ArgoCD sync option", "Name=value, e.g. PruneLast=true"),
     KUBERNETES_VERSION_PATTERN: ("must be a Kubernetes minor version from 1.25 to 1.37",
                                  'quote it, e.g. "1.33"'),
 }
@@ -75,17 +103,32 @@ def validate_source(source: ProfileSource) -> ValidatedProfile:
             ("metadata", "name"), f"name {profile.metadata.name!r} does not match the file name",
             f"rename the file to {profile.metadata.name}.yaml or set `name: {source.name}`"))
     diagnostics.extend(run_checks(profile, locator))
+    diagnostics = _without_secrets(diagnostics, [s.value for s in find_literal_secrets(profile)])
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ProfileError("invalid profile", diagnostics)
     return ValidatedProfile(source, profile, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 
+def _without_secrets(diagnostics: list[Diagnostic], values: list[str]) -> list[Diagnostic]:
+    """Once the literal-secret check has refused a value, no other message repeats it (values
+    shaped like a token are redacted in every message anyway: `core.redact`)."""
+    if not values:
+        return diagnostics
+    return [dataclasses.replace(d, message=scrub(d.message, values), hint=scrub(d.hint, values),
+                                path=scrub(d.path, values)) for d in diagnostics]
+
+
 def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> list[Diagnostic]:
     diagnostics = []
+    secrets: list[str] = []
     for error in exc.errors(include_url=False):
         loc: Loc = tuple(error["loc"])
         kind = error["type"]
+        given_value = error.get("input")
+        key = next((p for p in reversed(loc) if isinstance(p, str)), None)
+        if isinstance(given_value, str) and classify(given_value, key) is not None:
+            secrets.append(given_value)
         message = str(error["msg"]).removeprefix("Value error, ")
         hint = ""
         if kind == "extra_forbidden":
@@ -123,7 +166,7 @@ def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> l
             elif kind == "string_type" and not isinstance(error.get("input"), (dict, list)):
                 hint = "quote the value"
         diagnostics.append(Diagnostic(locator.at(loc), format_path(loc), message, hint))
-    return diagnostics
+    return _without_secrets(diagnostics, secrets)
 
 
 @functools.cache

@@ -6,6 +6,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from aiplat_gen.core.redact import redact
+
 
 class ExitCode(enum.IntEnum):
     """Process exit codes, the same for every verb."""
@@ -73,9 +75,10 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
 
     def __post_init__(self) -> None:
-        # Values are quoted in messages; a huge one is shown by its start and its length.
+        # Every message that may quote a profile value passes here: none echoes a credential,
+        # and a huge value is shown by its start and its length.
         for name in ("path", "message", "hint"):
-            object.__setattr__(self, name, shorten(getattr(self, name)))
+            object.__setattr__(self, name, shorten(redact(getattr(self, name))))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         """Order by file, line, column, then path and message, for stable reports."""
@@ -96,7 +99,7 @@ class AiplatError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
     def __init__(self, message: str = "", diagnostics: list[Diagnostic] | None = None) -> None:
-        message = shorten(message)
+        message = shorten(redact(message))
         super().__init__(message)
         self.message = message
         self.diagnostics: list[Diagnostic] = sorted(diagnostics or [], key=Diagnostic.sort_key)

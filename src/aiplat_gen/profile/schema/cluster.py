@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from aiplat_gen.profile.schema.types import (
+    ApiGroup,
     DnsLabel,
+    ImageTag,
+    KarpenterDuration,
+    KindName,
     LabelKey,
     LabelValue,
+    PrometheusDuration,
     Quantity,
     Strict,
 )
 
 SharingMode = Literal["none", "mig", "time-slicing"]
+# The shape of NVIDIA's MIG profile names (`1g.10gb`, `1g.10gb+me`, `1c.3g.40gb`); which ones a
+# GPU offers is checked against `facts.gpus` (the `cluster` checks).
+MIG_PROFILE_PATTERN = r"^[0-9a-z][0-9a-z.+]*$"
+MigProfileName = Annotated[str, StringConstraints(max_length=32, pattern=MIG_PROFILE_PATTERN)]
 
 
 class GpuSharing(Strict):
@@ -22,7 +31,7 @@ class GpuSharing(Strict):
 
     mode: SharingMode = "none"
     """`none` (whole GPUs), `mig` (hardware slices, A100/H100/H200/A30 only) or `time-slicing`."""
-    mig_profile: str | None = Field(default=None, examples=["1g.10gb"])
+    mig_profile: MigProfileName | None = Field(default=None, examples=["1g.10gb"])
     """With `mode: mig`: the MIG profile every GPU of the pool is split into (`all-<profile>`)."""
     replicas: int | None = Field(default=None, examples=[4])
     """With `mode: time-slicing`: how many pods share each GPU (must be > 1)."""
@@ -56,9 +65,9 @@ class Taint(Strict):
 class KarpenterNodeClassRef(Strict):
     """Reference from a Karpenter NodePool to a provider node class."""
 
-    group: str = "karpenter.k8s.aws"
+    group: ApiGroup = "karpenter.k8s.aws"
     """API group of the node class."""
-    kind: str = "EC2NodeClass"
+    kind: KindName = "EC2NodeClass"
     """Kind of the node class."""
     name: DnsLabel = Field(examples=["gpu"])
     """Name of the node class object."""
@@ -73,12 +82,13 @@ class KarpenterPool(Strict):
 
     node_class_ref: KarpenterNodeClassRef
     """The provider's node class the NodePool launches (for AWS an `EC2NodeClass`)."""
-    instance_types: list[str] = Field(default_factory=list, examples=[["p5.48xlarge"]])
+    instance_types: list[LabelValue] = Field(default_factory=list, examples=[["p5.48xlarge"]])
     """Allowed instance types (`node.kubernetes.io/instance-type`); empty means any."""
     capacity_types: list[CapacityType] = Field(default_factory=lambda: list(_ON_DEMAND))
     """Allowed `karpenter.sh/capacity-type` values."""
-    consolidate_after: str = Field(default="10m", examples=["10m"])
-    """How long a node must be empty or underused before Karpenter consolidates it."""
+    consolidate_after: KarpenterDuration = "10m"
+    """How long a node must be empty or underused before Karpenter consolidates it: a duration
+    in s, m or h (`30s`, `10m`, `1h30m`) or `Never`."""
 
 
 class NodePool(Strict):
@@ -127,7 +137,7 @@ class GpuOperator(Strict):
     """Namespace of the operator; it is labelled Pod Security `privileged`."""
     driver_enabled: bool = True
     """Install the driver with the operator (off when nodes ship a driver, e.g. managed images)."""
-    driver_version: str | None = Field(default=None, examples=["580.95.05"])
+    driver_version: ImageTag | None = Field(default=None, examples=["580.95.05"])
     """Pin a driver version; empty keeps the chart's default for its version."""
     toolkit_enabled: bool = True
     """Install the NVIDIA container toolkit with the operator."""
@@ -139,8 +149,9 @@ class GpuOperator(Strict):
     dcgm_honor_labels: bool = False
     """`honorLabels` of that ServiceMonitor. False (the default) means the workload's pod and
     namespace appear on GPU metrics as `exported_pod` / `exported_namespace`."""
-    scrape_interval: str = "15s"
-    """Scrape interval of the DCGM exporter ServiceMonitor."""
+    scrape_interval: PrometheusDuration = "15s"
+    """Scrape interval of the DCGM exporter ServiceMonitor (a Prometheus duration: `15s`,
+    `1m`)."""
 
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
@@ -152,7 +163,7 @@ class Quota(Strict):
 
     gpus: int | None = Field(default=None, ge=0, examples=[16])
     """Whole GPUs (`requests.nvidia.com/gpu`)."""
-    mig_devices: dict[str, int] = Field(default_factory=dict, examples=[{"1g.10gb": 7}])
+    mig_devices: dict[MigProfileName, int] = Field(default_factory=dict, examples=[{"1g.10gb": 7}])
     """MIG slices per profile (`requests.nvidia.com/mig-<profile>`, mixed strategy)."""
     cpu: Quantity | None = Field(default=None, examples=["256"])
     """`requests.cpu`."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from aiplat_gen.profile.schema.types import DnsLabel, Strict
 
@@ -68,6 +68,10 @@ class Destination(Strict):
         return self
 
 
+# Every ArgoCD sync option is `Name=value` (argoproj/argo-cd, docs/user-guide/sync-options.md).
+SYNC_OPTION_PATTERN = r"^[A-Za-z]+=[A-Za-z0-9-]+$"
+
+
 class SyncPolicy(Strict):
     """How ArgoCD syncs the platform and operator Applications."""
 
@@ -78,7 +82,9 @@ class SyncPolicy(Strict):
     resources finalizer, so dropping an operator from the profile uninstalls it."""
     self_heal: bool = True
     """With `automated`: revert changes made in the cluster by hand."""
-    sync_options: list[str] = Field(default_factory=list, examples=[["PruneLast=true"]])
+    sync_options: list[Annotated[str, StringConstraints(
+        max_length=100, pattern=SYNC_OPTION_PATTERN)]] = Field(
+        default_factory=list, examples=[["PruneLast=true"]])
     """Extra ArgoCD sync options for every Application, e.g. `PruneLast=true`,
     `ApplyOutOfSyncOnly=true`."""
     retry_limit: int = Field(default=-1, ge=-1, le=100)

@@ -68,6 +68,48 @@ Duration = Annotated[
     Field(examples=["30s"]),
 ]
 
+# Karpenter's `consolidateAfter` (and `expireAfter`): Go durations in s, m or h, or `Never`
+# (kubernetes-sigs/karpenter v1.14.1, pkg/apis/crds/karpenter.sh_nodepools.yaml,
+# spec.disruption.consolidateAfter `pattern`).
+KARPENTER_DURATION_PATTERN = r"^(([0-9]+(s|m|h))+|Never)$"
+KarpenterDuration = Annotated[
+    str,
+    StringConstraints(max_length=32, pattern=KARPENTER_DURATION_PATTERN),
+    Field(examples=["10m", "Never"]),
+]
+
+# A Prometheus duration as the Prometheus operator accepts it for a ServiceMonitor's `interval`
+# (prometheus-operator v0.89.0, monitoring.coreos.com_servicemonitors.yaml, `interval` pattern).
+PROMETHEUS_DURATION_PATTERN = (r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?"
+                               r"(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$")
+PrometheusDuration = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=32, pattern=PROMETHEUS_DURATION_PATTERN),
+    Field(examples=["15s", "1m"]),
+]
+
+# The kind of a custom resource: `names.kind` lower-cased must be a DNS-1035 label, "may have
+# mixed case, but should otherwise match" (kubernetes apiextensions-apiserver,
+# pkg/apis/apiextensions/validation/validation.go, ValidateCustomResourceDefinitionNames).
+KIND_PATTERN = r"^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$"
+KindName = Annotated[
+    str, StringConstraints(min_length=1, max_length=63, pattern=KIND_PATTERN),
+    Field(examples=["EC2NodeClass"]),
+]
+
+# An API group: a DNS-1123 subdomain (the same validation file, `spec.group`).
+API_GROUP_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+ApiGroup = Annotated[
+    str, StringConstraints(min_length=1, max_length=253, pattern=API_GROUP_PATTERN),
+    Field(examples=["karpenter.k8s.aws"]),
+]
+
+# An image tag: "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}" (OCI distribution-spec v1.1, spec.md,
+# "Pulling manifests").
+IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+ImageTag = Annotated[str, StringConstraints(pattern=IMAGE_TAG_PATTERN),
+                     Field(examples=["580.95.05"])]
+
 # A container image reference with a pinned tag or digest; `latest` and a missing tag are refused.
 _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
@@ -104,9 +146,8 @@ ImageRef = Annotated[
 LABEL_KEY_PATTERN = (r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                      r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 LabelKey = Annotated[str, StringConstraints(max_length=316, pattern=LABEL_KEY_PATTERN)]
-LabelValue = Annotated[
-    str, StringConstraints(max_length=63, pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-]
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE_PATTERN)]
 
 
 class Strict(BaseModel):

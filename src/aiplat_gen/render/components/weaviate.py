@@ -30,7 +30,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiplat_gen.platform.facts.images import store_image
-from aiplat_gen.platform.pods import WEAVIATE_GRPC_PORT, WEAVIATE_HTTP_PORT, WEAVIATE_METRICS_PORT
+from aiplat_gen.platform.pods import (
+    WEAVIATE_GRPC_PORT,
+    WEAVIATE_HTTP_PORT,
+    WEAVIATE_METRICS_PORT,
+    weaviate_ports,
+)
 from aiplat_gen.platform.workload_resources import data_container
 from aiplat_gen.profile.schema.data import WEAVIATE_MODULES, VectorDatabase
 from aiplat_gen.profile.schema.types import parse_quantity
@@ -103,17 +108,18 @@ def _env(db: VectorDatabase) -> list[dict[str, Any]]:
 
 
 def _ports(db: VectorDatabase) -> list[dict[str, Any]]:
-    gossip = db.weaviate_settings.gossip_port
+    settings = db.weaviate_settings
+    port = weaviate_ports(settings.gossip_port, settings.metrics)
     ports = [
-        {"name": "http", "containerPort": WEAVIATE_HTTP_PORT, "protocol": "TCP"},
-        {"name": "grpc", "containerPort": WEAVIATE_GRPC_PORT, "protocol": "TCP"},
+        {"name": "http", "containerPort": port["http"], "protocol": "TCP"},
+        {"name": "grpc", "containerPort": port["grpc"], "protocol": "TCP"},
         # memberlist gossips over UDP and TCP on the same port.
-        {"name": "gossip", "containerPort": gossip, "protocol": "TCP"},
-        {"name": "gossip-udp", "containerPort": gossip, "protocol": "UDP"},
-        {"name": "data", "containerPort": gossip + 1, "protocol": "TCP"},
+        {"name": "gossip", "containerPort": port["gossip"], "protocol": "TCP"},
+        {"name": "gossip-udp", "containerPort": port["gossip"], "protocol": "UDP"},
+        {"name": "data", "containerPort": port["data"], "protocol": "TCP"},
     ]
-    if db.weaviate_settings.metrics:
-        ports.append({"name": "metrics", "containerPort": WEAVIATE_METRICS_PORT, "protocol": "TCP"})
+    if "metrics" in port:
+        ports.append({"name": "metrics", "containerPort": port["metrics"], "protocol": "TCP"})
     return ports
 
 
