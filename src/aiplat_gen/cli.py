@@ -127,6 +127,10 @@ def render(
         "--check", help="Write nothing; exit 3 if the output folder is stale.")] = False,
     diff: Annotated[bool, typer.Option(
         "--diff", help="Write nothing; print a unified diff of what would change.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite or remove files in the output folder that were edited "
+        "since aiplat-gen wrote them (without it, the render refuses and names them). Files "
+        "aiplat-gen did not write are never touched.")] = False,
     profiles_dir: ProfilesOpt = Path("profiles"),
     templates_dir: Annotated[Path | None, typer.Option(
         "--templates-dir", help="Folder of templates that override the built-in ones.")] = None,
@@ -138,7 +142,7 @@ def render(
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     settings = Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
-    request = verb.RenderRequest(refs or [], all_profiles, settings, check, diff)
+    request = verb.RenderRequest(refs or [], all_profiles, settings, check, diff, force)
     result = _run(_with_progress("rendering", lambda step: verb.render(request, step)), fmt)
     if result.warnings:
         sys.stderr.write(format_diagnostics(result.warnings, fmt or default_format()))
