@@ -154,16 +154,18 @@ def render(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write the schema to this file instead of printing it.")] = None,
+        "--out", help="Write the schema to this file instead of printing it (a new file, or "
+        "one holding an aiplat-gen profile schema; never through a symlink).")] = None,
 ) -> None:
     """Print the JSON Schema of a platform profile (for editors and CI)."""
-    from aiplat_gen.profile.jsonschema import schema_text
-
-    text = schema_text()
     if out is None:
-        typer.echo(text, nl=False)
+        from aiplat_gen.profile.jsonschema import schema_text
+
+        typer.echo(schema_text(), nl=False)
         return
-    _run(lambda: out.write_text(text, encoding="utf-8"))
+    from aiplat_gen.commands.schema import write_schema
+
+    _run(lambda: write_schema(out))
     typer.echo(f"wrote {out}")
 
 
