@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from aiplat_gen.checks.selection import Settings, family, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
-from aiplat_gen.core.errors import Diagnostic, DriftError
+from aiplat_gen.core.errors import Diagnostic, DriftError, UsageError
 from aiplat_gen.output import folder, tree, writer
 from aiplat_gen.reports.plan import build_plan
 from aiplat_gen.reports.summary import Summary
@@ -46,6 +46,10 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
     laid out, then left out of what is written."""
     settings = request.settings
     folder.check_out_dir(settings.out_dir, settings.profiles_dir)
+    templates = settings.templates_dir
+    if templates is not None and not templates.is_dir():
+        what = "is not a folder" if templates.exists() else "does not exist"
+        raise UsageError(f"--templates-dir {templates} {what}")
     profiles = validate_many(select(request.refs, request.all_profiles, settings),
                              with_parents=True)
     scope = {vp.name for vp in profiles}
