@@ -75,9 +75,9 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     real_apply = writer.apply
 
     def capture(out: Path, files: dict[str, str], owners: dict[str, str],
-                scope: set[str]) -> writer.Outcome:
+                scope: set[str] | None, force: bool = False) -> writer.Outcome:
         captured.update(files=files, owners=owners, scope=scope)
-        return real_apply(out, files, owners, scope)
+        return real_apply(out, files, owners, scope, force)
 
     scratch = root / "scratch"
     shutil.copytree(pristine, scratch)

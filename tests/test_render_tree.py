@@ -108,7 +108,7 @@ def test_diff_shows_new_and_removed_files_against_dev_null(workspace: Path,
     assert f"--- a/{gone}\n+++ /dev/null\n" in removed.stdout
 
 
-def test_stale_owned_files_are_removed_edited_ones_kept(workspace: Path,
+def test_stale_owned_files_are_removed_edited_ones_refused(workspace: Path,
                                                         cli: Callable[..., Result]) -> None:
     assert cli("render", "--all").exit_code == 0
     out = workspace / "output"
@@ -121,14 +121,24 @@ def test_stale_owned_files_are_removed_edited_ones_kept(workspace: Path,
     assert not staging_patch.exists()
     record = json.loads((out / ".aiplat-gen.json").read_text())
     assert "overlays/staging/patches/cluster-nodepool-gpu-h100.yaml" not in record["files"]
-    # an owned file edited by someone is left in place when it is no longer rendered
+    # an owned file edited by someone is not overwritten without --force (issue 16, item 2)
     quota_patch = out / "overlays" / "staging" / "patches" / (
         "cluster-resourcequota-llm-serving-quota.yaml")
-    quota_patch.write_text(quota_patch.read_text() + "# edited\n")
+    edited = quota_patch.read_text() + "# edited\n"
+    quota_patch.write_text(edited)
     profile.write_text(profile.read_text().replace("        gpus: 8\n", "        gpus: 16\n"))
+    before = tree_bytes(out)
     result = cli("render", "staging")
-    assert result.exit_code == 0, result.output
-    assert quota_patch.exists() and "edited" in result.stderr
+    assert result.exit_code == 1, result.output
+    assert "edited since aiplat-gen wrote them" in result.stderr and "--force" in result.stderr
+    assert "cluster-resourcequota-llm-serving-quota.yaml" in result.stderr
+    assert tree_bytes(out) == before
+    check = cli("render", "staging", "--check")
+    assert check.exit_code == 3 and "(edited since aiplat-gen wrote it)" in check.stderr
+    assert cli("render", "staging", "--diff").exit_code == 0
+    assert cli("render", "staging", "--force").exit_code == 0
+    assert not quota_patch.exists()  # no longer rendered: the edited copy is discarded
+    assert cli("render", "--all", "--check").exit_code == 0
 
 
 def test_symlink_in_output_is_not_followed(workspace: Path, cli: Callable[..., Result],

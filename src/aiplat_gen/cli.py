@@ -128,6 +128,10 @@ def render(
     diff: Annotated[bool, typer.Option(
         "--diff", help="Write nothing; print a unified diff of what would change; exit 1 if "
         "anything would.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite or remove files in the output folder that were edited "
+        "since aiplat-gen wrote them (without it, the render refuses and names them). Files "
+        "aiplat-gen did not write are never touched.")] = False,
     profiles_dir: ProfilesOpt = Path("profiles"),
     templates_dir: Annotated[Path | None, typer.Option(
         "--templates-dir", help="Folder of templates that override the built-in ones.")] = None,
@@ -141,7 +145,7 @@ def render(
     if fmt is not None:
         _choice(fmt, verb.FORMATS, "--format")
     settings = Settings(profiles_dir=profiles_dir, out_dir=out, templates_dir=templates_dir)
-    request = verb.RenderRequest(refs or [], all_profiles, settings, check, diff)
+    request = verb.RenderRequest(refs or [], all_profiles, settings, check, diff, force)
     result = _run(_with_progress("rendering", lambda step: verb.render(request, step)), fmt)
     if result.warnings:
         sys.stderr.write(format_diagnostics(result.warnings, fmt or default_format()))
@@ -155,16 +159,18 @@ def render(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write the schema to this file instead of printing it.")] = None,
+        "--out", help="Write the schema to this file instead of printing it (a new file, or "
+        "one holding an aiplat-gen profile schema; never through a symlink).")] = None,
 ) -> None:
     """Print the JSON Schema of a platform profile (for editors and CI)."""
-    from aiplat_gen.profile.jsonschema import schema_text
-
-    text = schema_text()
     if out is None:
-        typer.echo(text, nl=False)
+        from aiplat_gen.profile.jsonschema import schema_text
+
+        typer.echo(schema_text(), nl=False)
         return
-    _run(lambda: out.write_text(text, encoding="utf-8"))
+    from aiplat_gen.commands.schema import write_schema
+
+    _run(lambda: write_schema(out))
     typer.echo(f"wrote {out}")
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from aiplat_gen.checks.selection import Settings, family, select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
-from aiplat_gen.core.errors import Diagnostic, DriftError
-from aiplat_gen.output import tree, writer
+from aiplat_gen.core.errors import Diagnostic, DriftError, UsageError
+from aiplat_gen.output import folder, tree, writer
 from aiplat_gen.profile.loader import display_path
 from aiplat_gen.reports import diagnostics
 from aiplat_gen.reports.plan import build_plan
@@ -25,6 +25,7 @@ class RenderRequest:
     settings: Settings
     check: bool = False
     diff: bool = False
+    force: bool = False  # overwrite or remove owned files edited since they were written
 
 
 @dataclass
@@ -46,6 +47,11 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
     validates, so the sibling profiles are rendered too, for the summary only: their files are
     laid out, then left out of what is written."""
     settings = request.settings
+    folder.check_out_dir(settings.out_dir, settings.profiles_dir)
+    templates = settings.templates_dir
+    if templates is not None and not templates.is_dir():
+        what = "is not a folder" if templates.exists() else "does not exist"
+        raise UsageError(f"--templates-dir {templates} {what}")
     profiles = validate_many(select(request.refs, request.all_profiles, settings),
                              with_parents=True)
     scope = {vp.name for vp in profiles}
@@ -60,15 +66,17 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
         warnings=[w for vp in profiles for w in vp.warnings],
     )
     out = settings.out_dir
+    # --all renders every profile there is: files of profiles that no longer exist go too.
+    owned_scope = None if request.all_profiles else scope
     if request.diff:
-        result.diff = writer.diff(out, files, owners, scope, display_path(out))
+        result.diff = writer.diff(out, files, owners, owned_scope, display_path(out))
     if request.check:
-        stale = writer.drift(out, files, owners, scope)
+        stale = writer.drift(out, files, owners, owned_scope)
         if stale:
             raise DriftError(f"{len(stale)} file(s) in {out} differ from a fresh render", stale)
     if request.check or request.diff:
         return result
-    result.outcome = writer.apply(out, files, owners, scope)
+    result.outcome = writer.apply(out, files, owners, owned_scope, request.force)
     return result
 
 
@@ -89,10 +97,11 @@ def report(request: RenderRequest, result: RenderResult) -> str:
 
 
 def warnings(result: RenderResult) -> list[str]:
-    """Warnings for standard error: owned files no longer rendered but edited, left in place."""
-    kept = result.outcome.kept_edited if result.outcome is not None else []
-    return [f"warning: {rel} is no longer rendered but was edited; left in place"
-            for rel in kept]
+    """Warnings for standard error: files the record listed that are not the tool's own (not
+    its stamped text as recorded), left in place and dropped from the record."""
+    left = result.outcome.left_foreign if result.outcome is not None else []
+    return [f"warning: {rel} is listed in the record but is not a file aiplat-gen wrote; left "
+            "in place and dropped from the record" for rel in left]
 
 
 FORMATS = diagnostics.FORMATS

@@ -117,6 +117,12 @@ class ProfileError(AiplatError):
     exit_code = ExitCode.INVALID
 
 
+class TemplateError(AiplatError):
+    """A template of --templates-dir is broken or unsafe (located at its file and line)."""
+
+    exit_code = ExitCode.INVALID
+
+
 class OutputError(AiplatError):
     """The output folder cannot be written safely (a foreign file in the way, no permission)."""
 

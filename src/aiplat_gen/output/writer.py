@@ -1,17 +1,20 @@
 """Write the rendered tree safely: only files the tool owns, atomically, deterministically.
 
 The record `output/.aiplat-gen.json` lists every file the tool wrote, with the profile that
-owns it and its sha256. A render
-- refuses (changing nothing) when a file it would write exists and is not in the record, when a
-  path inside the output folder is a symlink (the folder itself, a folder on the way, a file, the
-  record), when a file stands where it needs a folder, or when the record lists a path outside
-  the folder;
+owns it and its sha256 (`output/record`: what counts as the tool's own). A render
+- refuses (changing nothing) when a file it would write or remove exists and is not its own
+  (foreign), when a path inside the output folder is a symlink (the folder itself, a folder on
+  the way, a file, the record), when a file stands where it needs a folder, or when the record
+  or a staging journal is not exactly what the tool writes;
+- refuses, unless `force`, when an owned file it would overwrite or remove was edited since it
+  was written (its bytes differ from the sha256 in the record);
 - stages every changed file in a temporary folder inside the output folder, writes a journal of
   the moves there, then moves the files into place and writes the record last. If that fails or
   is interrupted (Ctrl-C, SIGTERM, SIGHUP), every previous file is put back; if the process is
   killed outright, the next render finds the journal and puts them back before it starts;
-- removes owned files that the rendered profiles no longer produce, but only while they still
-  hold what the tool wrote; a file someone edited is left alone with a warning.
+- removes owned files that no profile in scope produces any more: in a render of named profiles
+  only those profiles' files, in a render of --all (scope None) also the files of profiles that
+  no longer exist.
 An exclusive lock on the output folder keeps two renders from interleaving.
 """
 
@@ -24,7 +27,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import stat
@@ -37,13 +39,23 @@ from types import FrameType
 from typing import Any
 
 from aiplat_gen.core.errors import OutputError
-from aiplat_gen.core.tree_paths import RECORD
+from aiplat_gen.output.record import (
+    JOURNAL,
+    OWNER,
+    RECORD,
+    STAGING_PREFIX,
+    Record,
+    folder_id,
+    read_journal,
+    read_owner,
+    read_record,
+    record_text,
+    stamped,
+    valid_rel,
+)
 
-__all__ = ["RECORD", "Changes", "Outcome", "apply", "changes", "diff", "drift", "read_record",
-           "record_text", "recover", "unified_diff"]
-STAGING_PREFIX = ".aiplat-gen-staging-"
-JOURNAL = "journal.json"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+__all__ = ["RECORD", "STAGING_PREFIX", "Changes", "Outcome", "apply", "changes", "diff",
+           "drift", "read_record", "record_text", "recover", "unified_diff"]
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,10 @@ class Changes:
 
     write: dict[str, str]  # path -> new text (changed or new files)
     unchanged: list[str]
-    remove: list[str]  # owned files no longer rendered, still as written
-    kept_edited: list[str]  # owned files no longer rendered but edited by someone: left alone
-    record: dict[str, dict[str, str]]
+    remove: list[str]  # owned files no longer rendered
+    edited: list[str]  # owned files to write or remove that someone edited since
+    left_foreign: list[str]  # listed in the record but not the tool's own: left alone
+    record: Record
 
     @property
     def stale(self) -> list[str]:
@@ -69,24 +82,18 @@ class Outcome:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    kept_edited: list[str] = field(default_factory=list)
+    left_foreign: list[str] = field(default_factory=list)
 
 
 def _sha(text: bytes) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
-def _valid_rel(rel: str) -> bool:
-    """A path the tool may own: relative, normalised, inside the folder, not its own files."""
-    parts = PurePosixPath(rel).parts
-    return (bool(parts) and not rel.startswith("/") and "\\" not in rel and "\x00" not in rel
-            and ".." not in parts and str(PurePosixPath(*parts)) == rel
-            and not parts[0].startswith(STAGING_PREFIX) and rel != RECORD)
-
-
 def _reason(exc: OSError) -> str:
     if exc.errno == errno.EROFS:
         return "read-only file system (render into a writable folder with --out)"
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
     return "permission denied" if isinstance(exc, PermissionError) else (
         exc.strerror or str(exc)).lower()
 
@@ -98,28 +105,12 @@ def _os_error(verb: str, out: Path, exc: OSError) -> OutputError:
     return OutputError(f"cannot {verb} {where}: {_reason(exc)}")
 
 
-def read_record(out: Path) -> dict[str, dict[str, str]]:
-    """The files the tool owns in `out`, from its record (empty when there is none)."""
-    path = out / RECORD
-    if not path.exists() and not path.is_symlink():
-        return {}
-    if path.is_symlink() or not path.is_file():
-        kind = "a symlink" if path.is_symlink() else "not a regular file"
-        raise OutputError(f"{path} is {kind}; refusing to use it")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-        record = {str(k): {"profile": str(v["profile"]), "sha256": str(v["sha256"])}
-                  for k, v in data["files"].items()}
-    except OSError as exc:
-        raise _os_error("read", out, exc) from None
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise OutputError(f"{path} is not a valid aiplat-gen record") from None
-    bad = sorted(rel for rel, entry in record.items()
-                 if not _valid_rel(rel) or not _SHA256.match(entry["sha256"]))
-    if bad:
-        raise OutputError(f"{path} is not a valid aiplat-gen record: it lists {bad[0]!r}, which "
-                          "is not a file inside the output folder")
-    return record
+def _ownership(rel: str, current: bytes, record: Record) -> str:
+    """"owned" (as the tool wrote it), "edited" (the tool's, changed since) or "foreign"."""
+    entry = record.get(rel)
+    if entry is None or not stamped(current):
+        return "foreign"
+    return "owned" if _sha(current) == entry["sha256"] else "edited"
 
 
 class _Paths:
@@ -132,7 +123,7 @@ class _Paths:
 
     def target(self, rel: str) -> Path:
         """The path of rel inside the output folder, refused if it would follow a link."""
-        if not _valid_rel(rel):
+        if not valid_rel(rel):
             raise OutputError(f"{rel!r} is not a file inside the output folder")
         current = self.out
         parts = PurePosixPath(rel).parts
@@ -156,12 +147,15 @@ class _Paths:
         return current
 
 
-def changes(out: Path, files: dict[str, str], owners: dict[str, str],
-         scope: set[str]) -> Changes:
+Scope = set[str] | None  # the profiles rendered now; None: every profile (a render of --all)
+
+
+def changes(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope) -> Changes:
     """Compare the rendered files with the output folder.
 
-    `owners` maps each rendered file to its profile; `scope` is the set of profiles rendered now,
-    whose previously owned files may be removed if no longer rendered.
+    `owners` maps each rendered file to its profile; the previously owned files of the profiles
+    in `scope` that are no longer rendered are to be removed (with scope None, every owned file
+    no longer rendered: the profiles of a render of --all are all there are).
     """
     try:
         return _changes(out, files, owners, scope)
@@ -176,13 +170,14 @@ def _check_folder(out: Path) -> None:
         raise OutputError(f"output path {out} exists and is not a folder")
 
 
-def _changes(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> Changes:
+def _changes(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope) -> Changes:
     _check_folder(out)
     record = read_record(out) if out.is_dir() else {}
     paths = _Paths(out)
     write: dict[str, str] = {}
     unchanged: list[str] = []
     foreign: list[str] = []
+    edited: list[str] = []
     for rel, text in sorted(files.items()):
         target = paths.target(rel)
         data = text.encode("utf-8")
@@ -191,40 +186,50 @@ def _changes(out: Path, files: dict[str, str], owners: dict[str, str], scope: se
                 foreign.append(rel)
                 continue
             current = target.read_bytes()
-            if rel not in record and current != data:
-                foreign.append(rel)
-                continue
             if current == data:
                 unchanged.append(rel)
                 continue
+            owner = _ownership(rel, current, record)
+            if owner == "foreign":
+                foreign.append(rel)
+                continue
+            if owner == "edited":
+                edited.append(rel)
         write[rel] = text
     if foreign:
         raise OutputError(
             "refusing to overwrite files aiplat-gen did not write: " + ", ".join(foreign)
             + " (move them away, or render into another folder with --out)")
     remove: list[str] = []
-    kept: list[str] = []
+    left: list[str] = []
     for rel, entry in sorted(record.items()):
-        if rel in files or entry["profile"] not in scope:
+        if rel in files or (scope is not None and entry["profile"] not in scope):
             continue
         target = paths.target(rel)
         if not target.is_file():
             continue
-        if _sha(target.read_bytes()) == entry["sha256"]:
-            remove.append(rel)
-        else:
-            kept.append(rel)
+        owner = _ownership(rel, target.read_bytes(), record)
+        if owner == "foreign":
+            left.append(rel)  # not the tool's text: never deleted, dropped from the record
+            continue
+        if owner == "edited":
+            edited.append(rel)
+        remove.append(rel)
     new_record = {rel: entry for rel, entry in record.items()
-                  if rel not in remove and (out / rel).is_file() and rel not in files}
+                  if rel not in remove and rel not in left and rel not in files
+                  and (out / rel).is_file()}
     for rel, text in files.items():
         new_record[rel] = {"profile": owners[rel], "sha256": _sha(text.encode("utf-8"))}
-    return Changes(write, unchanged, remove, kept, dict(sorted(new_record.items())))
+    return Changes(write, unchanged, remove, sorted(edited), left,
+                   dict(sorted(new_record.items())))
 
 
-def record_text(record: dict[str, dict[str, str]]) -> str:
-    """The record file's content: sorted, stable JSON."""
-    return json.dumps({"generator": "aiplat-gen", "version": 1, "files": record},
-                      indent=2, sort_keys=True) + "\n"
+def _refuse_edited(out: Path, edited: list[str]) -> OutputError:
+    return OutputError(
+        f"{len(edited)} file(s) in {out} were edited since aiplat-gen wrote them and would be "
+        "overwritten or removed: " + ", ".join(edited) + ". To keep the edits, move the files "
+        "out of the output folder (and carry the change into the profile or a --templates-dir "
+        "override); to discard them, render again with --force")
 
 
 @contextlib.contextmanager
@@ -267,9 +272,11 @@ def _shielded() -> Iterator[None]:
         raise KeyboardInterrupt("interrupted while restoring the output folder")
 
 
-def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]) -> Outcome:
+def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope,
+          force: bool = False) -> Outcome:
     """Plan and carry out a render into `out` under a lock. SIGTERM and SIGHUP interrupt it like
-    Ctrl-C: the output folder is left as it was."""
+    Ctrl-C: the output folder is left as it was. Edited owned files are refused unless
+    `force`."""
     try:
         _check_folder(out)
         created = not out.exists()
@@ -278,7 +285,7 @@ def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
         raise OutputError(f"cannot create output folder {out}: {_reason(exc)}") from None
     try:
         with _locked(out), _signals(_interrupt, _STOP[1:]):
-            return _apply_locked(out, files, owners, scope)
+            return _apply_locked(out, files, owners, scope, force)
     except OSError as exc:
         raise _os_error("write to", out, exc) from None
     finally:
@@ -287,11 +294,13 @@ def apply(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[s
                 out.rmdir()
 
 
-def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
-                  scope: set[str]) -> Outcome:
+def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope,
+                  force: bool) -> Outcome:
     recover(out)
     todo = _changes(out, files, owners, scope)
-    outcome = Outcome(unchanged=todo.unchanged, kept_edited=todo.kept_edited)
+    if todo.edited and not force:
+        raise _refuse_edited(out, todo.edited)
+    outcome = Outcome(unchanged=todo.unchanged, left_foreign=todo.left_foreign)
     record = record_text(todo.record)
     record_path = out / RECORD
     writes = {**todo.write}
@@ -301,6 +310,7 @@ def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
         return outcome
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
+        _write_atomically(staging / OWNER, json.dumps({"folder": folder_id(out)}))
         for rel, text in writes.items():
             staged = staging / "new" / rel
             staged.parent.mkdir(parents=True, exist_ok=True)
@@ -319,23 +329,36 @@ def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str],
     return outcome
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 def _journal(out: Path, staging: Path, moves: list[str], writes: dict[str, str],
              ) -> dict[str, Any]:
     """Write (atomically) what the swap will do, for putting files back after a crash: the moves
-    in order, the files and folders that do not exist yet, and the new files' sha256."""
+    in order, the files and folders that do not exist yet, the new files' sha256, the output
+    folder's identity and the inode of each file the render creates (a rename keeps it)."""
     created_folders = sorted(
         {str(parent) for rel in moves for parent in PurePosixPath(rel).parents
          if str(parent) != "." and not (out / parent).is_dir()},
         key=lambda folder: (-folder.count("/"), folder))
+    created = sorted(rel for rel in moves if not (out / rel).is_file())
+    inodes = {}
+    for rel in created:
+        if rel in writes:
+            info = (staging / "new" / rel).lstat()
+            inodes[rel] = [info.st_dev, info.st_ino]
     journal = {
         "moves": moves,
-        "created": sorted(rel for rel in moves if not (out / rel).is_file()),
+        "created": created,
         "createdFolders": created_folders,
         "sha256": {rel: _sha(text.encode("utf-8")) for rel, text in writes.items()},
+        "folder": folder_id(out),
+        "inodes": inodes,
     }
-    partial = staging / f"{JOURNAL}.partial"
-    partial.write_text(json.dumps(journal, sort_keys=True), encoding="utf-8")
-    partial.replace(staging / JOURNAL)
+    _write_atomically(staging / JOURNAL, json.dumps(journal, sort_keys=True))
     return journal
 
 
@@ -359,18 +382,29 @@ def _swap(out: Path, staging: Path, journal: dict[str, Any]) -> None:
         raise
 
 
+def _created_by_render(target: Path, rel: str, journal: dict[str, Any]) -> bool:
+    """Whether `target` is the very file the journal's render created: the same inode, the same
+    bytes (so a file put there by someone else since is never deleted)."""
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        return False
+    return (stat.S_ISREG(info.st_mode) and [info.st_dev, info.st_ino] == journal["inodes"].get(rel)
+            and _sha(target.read_bytes()) == journal["sha256"].get(rel))
+
+
 def _roll_back(out: Path, staging: Path, journal: dict[str, Any]) -> None:
     """Put the folder back as the journal found it. Works from what is on disk, so it is right
     wherever the moves stopped (even between a rename and the line after it)."""
+    paths = _Paths(out)
     for rel in reversed(journal["moves"]):
-        target = out / rel
+        target = paths.target(rel) if rel != RECORD else out / RECORD
         backup = staging / "old" / rel
-        if backup.is_file():
+        if backup.is_file() and not backup.is_symlink():
             target.parent.mkdir(parents=True, exist_ok=True)
             backup.replace(target)
-        elif (rel in journal["created"] and target.is_file() and not target.is_symlink()
-              and not (staging / "new" / rel).exists()
-              and _sha(target.read_bytes()) == journal["sha256"].get(rel)):
+        elif (rel in journal["created"] and not (staging / "new" / rel).exists()
+              and _created_by_render(target, rel, journal)):
             target.unlink()
     for folder in journal["createdFolders"]:
         with contextlib.suppress(OSError):
@@ -379,30 +413,25 @@ def _roll_back(out: Path, staging: Path, journal: dict[str, Any]) -> None:
 
 def recover(out: Path) -> None:
     """Undo renders that were killed midway (their staging folders are still in `out`); call it
-    under the lock."""
+    under the lock. A staging folder is trusted only when its owner marker names this output
+    folder; one without a marker is removed only if it holds nothing (or only the marker being
+    written), else the render stops."""
     for staging in sorted(out.glob(f"{STAGING_PREFIX}*")):
-        if staging.is_dir() and not staging.is_symlink():
-            journal = _read_journal(staging)
-            if journal is not None:  # else killed while staging or after the commit point
-                with _shielded():
-                    _roll_back(out, staging, journal)
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _read_journal(staging: Path) -> dict[str, Any] | None:
-    try:
-        journal = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
-        names = [*journal["moves"], *journal["created"], *journal["createdFolders"],
-                 *journal["sha256"]]
-        if all(isinstance(n, str) and (n == RECORD or _valid_rel(n)) for n in names) and all(
-                isinstance(v, str) for v in journal["sha256"].values()):
-            return dict(journal)
-    except FileNotFoundError:
-        return None
-    except (ValueError, KeyError, TypeError, AttributeError):
-        pass
-    raise OutputError(f"{staging} holds an unreadable journal of an interrupted render; "
-                      "restore the output folder from Git and delete it")
+        if not staging.is_dir() or staging.is_symlink():
+            continue
+        if not read_owner(staging, out):
+            contents = {p.name for p in staging.iterdir()}
+            if not contents <= {f"{OWNER}.partial"}:
+                raise OutputError(
+                    f"{staging} is not a staging folder of aiplat-gen in this output folder "
+                    "(it has no owner marker); move it out of the output folder")
+            shutil.rmtree(staging)
+            continue
+        journal = read_journal(staging, out)
+        if journal is not None:  # else killed while staging or after the commit point
+            with _shielded():
+                _roll_back(out, staging, journal)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _prune_empty(out: Path, folder: Path) -> None:
@@ -435,19 +464,21 @@ def unified_diff(out: Path, todo: Changes, shown: str | None = None) -> str:
     return "".join(chunks)
 
 
-def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str]
+def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope
           ) -> list[str]:
     """The files in `out` that differ from a fresh render, the record included (for --check):
-    what `apply` would write or remove."""
+    what `apply` would write or remove, an edited file marked as such (reported, not refused)."""
     todo = changes(out, files, owners, scope)
     stale = todo.stale
     record_path = out / RECORD
     if not record_path.is_file() or record_path.read_text("utf-8") != record_text(todo.record):
         stale = sorted({*stale, RECORD})
-    return stale
+    edited = set(todo.edited)
+    return [f"{rel} (edited since aiplat-gen wrote it)" if rel in edited else rel
+            for rel in stale]
 
 
-def diff(out: Path, files: dict[str, str], owners: dict[str, str], scope: set[str],
+def diff(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope,
          shown: str | None = None) -> str:
     """A unified diff from the files in `out` to the rendered ones, the record included (for
     --diff; empty when `drift` finds nothing). `shown`: see `unified_diff`."""

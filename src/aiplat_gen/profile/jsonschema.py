@@ -24,6 +24,7 @@ from aiplat_gen.core.errors import UsageError
 from aiplat_gen.profile.schema.profile import Profile
 
 SCHEMA_ID = "https://aiplat.dev/schemas/platform-profile-v1alpha1.json"
+SCHEMA_TITLE = "aiplat-gen platform profile"
 
 
 @functools.cache
@@ -118,7 +119,7 @@ def profile_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "aiplat-gen platform profile",
+        "title": SCHEMA_TITLE,
         "description": defs["Profile"].get("description", ""),
         "if": {"type": "object", "required": ["extends"]},
         "then": {"$ref": "#/$defs/PartialProfile"},
