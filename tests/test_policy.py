@@ -28,8 +28,10 @@ GOOD: dict[str, Any] = {
             "name": "web", "image": "example/web:1.0@sha256:" + "a" * 64,
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]}},
-            "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
-                          "limits": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}},
+            "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1",
+                                       "ephemeral-storage": "1Gi"},
+                          "limits": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1",
+                                     "ephemeral-storage": "1Gi"}},
             "readinessProbe": {"httpGet": {"path": "/", "port": 80}},
             "livenessProbe": {"httpGet": {"path": "/", "port": 80}}}]}}},
 }
@@ -71,6 +73,34 @@ def test_pdb_that_blocks_drains_is_reported() -> None:
     assert findings == ["minAvailable 2 >= replicas 2 of web: node drains would block"]
 
 
+def test_unbounded_scratch_is_reported() -> None:
+    """An emptyDir without sizeLimit, and one larger than the container's ephemeral-storage."""
+    bad = copy.deepcopy(GOOD)
+    pod = bad["spec"]["template"]["spec"]
+    pod["volumes"] = [{"name": "tmp", "emptyDir": {}},
+                      {"name": "home", "emptyDir": {"sizeLimit": "2Gi"}},
+                      {"name": "shm", "emptyDir": {"medium": "Memory"}}]
+    pod["containers"][0]["volumeMounts"] = [{"name": "home", "mountPath": "/home"}]
+    findings = [f.message for f in evaluate([bad, POLICY]) if f.rule == "ephemeral-storage"]
+    assert findings == [
+        "emptyDir tmp has no sizeLimit",
+        "container web requests ephemeral-storage 1Gi, less than the sizeLimits of the "
+        f"emptyDirs it mounts ({2 * 2**30} bytes)",
+        f"the pod requests {2**30} bytes of ephemeral-storage, less than its emptyDirs' "
+        f"sizeLimits ({2 * 2**30} bytes)"]
+
+
+def test_statefulset_needs_a_headless_service() -> None:
+    sts = copy.deepcopy(GOOD)
+    sts["kind"] = "StatefulSet"
+    sts["spec"]["serviceName"] = "web"
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web",
+               "namespace": "app"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}}
+    assert "statefulset-service" in _rules([sts, service, POLICY])
+    service["spec"]["clusterIP"] = "None"
+    assert "statefulset-service" not in _rules([sts, service, POLICY])
+
+
 def test_exceptions_become_annotations_the_scanners_and_the_check_honour() -> None:
     exception = PolicyException(name="cpu", rule="cpu-limits",
                                 reason="never throttle the model servers")
@@ -92,7 +122,8 @@ def test_exceptions_become_annotations_the_scanners_and_the_check_honour() -> No
 
 def test_every_rule_maps_to_a_scanner_or_explains_why_not() -> None:
     assert len(RULES_BY_ID) == len(RULES)
-    unmapped = [r.id for r in RULES if not (r.checkov or r.kube_linter or r.polaris)]
+    unmapped = [r.id for r in RULES
+                if not (r.checkov or r.kube_linter or r.polaris or r.kube_score)]
     # No scanner knows extended resources, nor aiplat-gen's weights annotations.
     assert unmapped == ["gpu-limits", "weights-checksum"]
 

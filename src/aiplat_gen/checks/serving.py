@@ -17,7 +17,13 @@ from aiplat_gen.platform.resolved import resolve, uses_llm_runtime
 from aiplat_gen.platform.secrets import hub_token
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.profile.schema.serving import SHA256_HOWTO, SHA256_PLACEHOLDER, Model
+from aiplat_gen.profile.schema.serving import (
+    GS_METHODS,
+    S3_METHODS,
+    SHA256_HOWTO,
+    SHA256_PLACEHOLDER,
+    Model,
+)
 from aiplat_gen.profile.schema.types import parse_quantity
 
 WARNING = Severity.WARNING
@@ -117,6 +123,7 @@ def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             yield at.diagnostic((*loc, "source"), "`revision` and `sha256` pin Hub weights; an "
                                 "object store repository is read as it is", "", WARNING)
         yield from _hub_token(profile, model, hub, loc, at)
+        yield from _credentials(model, loc, at)
         if hub and model.storage is None:
             yield at.diagnostic(loc, "`hf://` weights are downloaded into a volume: set "
                                 "`storage.size`", "e.g. storage: {size: 40Gi}")
@@ -153,6 +160,42 @@ def placeholder_checksums(profile: Profile, at: Locator) -> Iterator[Diagnostic]
             if value == SHA256_PLACEHOLDER:
                 yield at.diagnostic(where, "sha256 is the placeholder (64 zeros): the weights "
                                     "download will refuse every file", SHA256_HOWTO, WARNING)
+
+
+def _credentials(model: Model, loc: tuple[str | int, ...], at: Locator
+                 ) -> Iterator[Diagnostic]:
+    """An object store repository names how Triton gets into it; nothing else names one."""
+    source = model.source
+    scheme = source.uri.split("://", 1)[0]
+    creds = source.credentials
+    cloc = (*loc, "source", "credentials")
+    if scheme in ("s3", "gs") and not descriptor(model.engine).object_store_weights:
+        return  # refused above: the engine cannot read an object store at all
+    if scheme not in ("s3", "gs"):
+        if creds is not None:
+            yield at.diagnostic(cloc, "`credentials` are for object store repositories "
+                                "(s3://, gs://)", "remove them; Hub tokens go in `hfToken`")
+        return
+    methods = S3_METHODS if scheme == "s3" else GS_METHODS
+    if creds is None:
+        yield at.diagnostic((*loc, "source"), f"an object store repository (`{scheme}://`) needs "
+                            "`credentials`: "
+                            "without them Triton cannot read it (no credentials reach the pod, "
+                            "and the network policies keep the node metadata service out of "
+                            "reach)", "e.g. credentials: {method: irsa, region: us-east-1, "
+                            "roleArn: arn:aws:iam::<account>:role/<role>}" if scheme == "s3"
+                            else "e.g. credentials: {method: gke-workload-identity, "
+                            "gcpServiceAccount: <name>@<project>.iam.gserviceaccount.com}")
+        return
+    if creds.method not in methods:
+        yield at.diagnostic((*cloc, "method"), f"`{creds.method}` cannot read a `{scheme}://` "
+                            "repository", "use " + " or ".join(sorted(methods)))
+    if scheme == "s3" and creds.region is None:
+        yield at.diagnostic(cloc, "an `s3://` repository needs the bucket's `region`",
+                            "Triton reads it from AWS_DEFAULT_REGION, e.g. region: us-east-1")
+    if scheme == "gs" and creds.region is not None:
+        yield at.diagnostic((*cloc, "region"), "`region` is for S3 buckets", "remove it",
+                            WARNING)
 
 
 def _storage(model: Model, params: int | None, loc: tuple[str | int, ...], at: Locator

@@ -12,6 +12,10 @@ purpose:
   replication and the CloudNativePG instance manager), the CloudNativePG operator -> its
   instances (8000, 5432) and the instances -> the Kubernetes API (when its addresses are named);
 - Prometheus -> every metrics port; every workload -> cluster DNS (53, UDP and TCP);
+- an object store repository's credentials (`platform.cloud_credentials`): HTTPS to the S3
+  (and, for IRSA, STS) endpoints of the bucket's region or to Google's storage and token
+  hosts, and the node-local credentials endpoint (EKS Pod Identity Agent, GKE metadata
+  server) as an address block;
 - HTTPS (443) to outside hosts: a model's weight sources (only where the profile names model
   source hosts), a Weaviate module's provider, a managed vector database's hosts.
 
@@ -27,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aiplat_gen.platform import cloud_credentials
 from aiplat_gen.platform.engines import EnginePort, descriptor
 from aiplat_gen.platform.pods import (
     CNPG_LABEL,
@@ -47,10 +52,10 @@ from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 
 NodeKind = Literal["gateway", "model", "vector-database", "cache", "prometheus", "dns",
-                   "operator", "kubernetes-api", "external"]
+                   "operator", "kubernetes-api", "credentials", "external"]
 Protocol = Literal["TCP", "UDP"]
 Purpose = Literal["inference", "model-call", "retrieval", "cache", "cluster", "metrics", "dns",
-                  "operator", "kubernetes-api", "weights", "provider-api"]
+                  "operator", "kubernetes-api", "weights", "provider-api", "credentials"]
 
 HTTPS = 443
 DNS_PORT = 53
@@ -300,6 +305,13 @@ def platform_graph(profile: Profile) -> PlatformGraph:
         if downloads_at_start(model):
             for host in policies.model_source_hosts:
                 g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "weights")
+        for host in cloud_credentials.https_hosts(model):
+            g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "weights")
+        agent = cloud_credentials.link_local(model)
+        if agent is not None:
+            endpoint = g.add(Node(f"credentials:{agent.name}", "credentials", agent.name,
+                                  cidrs=(agent.cidr,)))
+            g.edge(node, endpoint, (Port(agent.port, name="http"),), "credentials")
         g.edge(prometheus, node, (model_metrics_port(model),), "metrics")
         g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                "dns")

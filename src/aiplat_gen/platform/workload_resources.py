@@ -16,6 +16,20 @@ Per workload (in pod order, init containers first):
 - **cache**: Redis's `redis` like a vector database, and the `exporter` sidecar (50m CPU and
   64Mi memory requested, 64Mi memory limit).
 
+Local ephemeral storage (Kubernetes docs, "Resource Management for Pods and Containers", Local
+ephemeral storage, v1.33): the kubelet counts a pod's disk-backed emptyDirs, its containers'
+writable layers and their logs. An emptyDir over its `sizeLimit`, a container over its
+`ephemeral-storage` limit (writable layer and logs), or a pod over the sum of its containers'
+limits (all of it) is evicted; the scheduler places the pod on its `ephemeral-storage` requests.
+So every disk-backed emptyDir has a `sizeLimit`, and every container requests and limits
+`ephemeral-storage` = the size limits of the disk-backed emptyDirs it mounts + `LOG_ALLOWANCE`
+(root file systems are read-only, so the writable layer stays empty): the pod's effective request
+(the sum over its containers, or its largest init container) then covers every emptyDir it
+writes, and the node keeps that room. Memory-backed emptyDirs (`/dev/shm`) count in memory
+instead. Model scratch sizes are `resources.tmpSize` / `resources.homeSize`; data stores use
+the constants below. CloudNativePG sizes its own pods' scratch volumes
+(`ephemeralVolumesSizeLimit`), so its `Cluster` resources get no ephemeral-storage entry.
+
 KServe in Knative mode adds Knative's `queue-proxy` sidecar, which is Knative's to size and not
 listed here. Pinecone runs nothing in the cluster.
 """
@@ -39,6 +53,15 @@ FETCH_WEIGHTS = "fetch-weights"
 CNPG_BOOTSTRAP = "bootstrap-controller"
 REDIS_EXPORTER_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 REDIS_EXPORTER_LIMITS = {"memory": "64Mi"}
+EPHEMERAL = "ephemeral-storage"
+LOG_ALLOWANCE = "256Mi"
+"""Room for a container's logs: the kubelet rotates them at `containerLogMaxSize` (10Mi) and
+keeps `containerLogMaxFiles` (5) files by default (KubeletConfiguration v1beta1, v1.33)."""
+REDIS_SCRATCH_SIZE = "256Mi"
+POSTGRES_RUN_SIZE = "64Mi"
+"""`/var/run/postgresql` holds the socket and lock files only."""
+POSTGRES_TMP_SIZE = "1Gi"
+"""`/tmp` of a plain PostgreSQL (sorts spill into `base/pgsql_tmp` on the data volume)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,10 @@ class Container:
     init: bool
     requests: dict[str, str]
     limits: dict[str, str]
+
+    def scratch(self) -> Decimal:
+        """The `ephemeral-storage` it requests, in bytes (0 when it sets none)."""
+        return parse_quantity(self.requests.get(EPHEMERAL, "0"))
 
     def resources(self) -> dict[str, Any]:
         """The container's `resources` as rendered (fresh dicts, requests first)."""
@@ -92,12 +119,25 @@ class Workload:
         return total
 
 
+def ephemeral_storage(*scratch: str) -> str:
+    """`ephemeral-storage` of a container that mounts disk-backed emptyDirs of these size
+    limits: their sum plus `LOG_ALLOWANCE`, in whole MiB."""
+    total = sum((parse_quantity(q) for q in (*scratch, LOG_ALLOWANCE)), Decimal(0))
+    return f"{-(-int(total) // 2**20)}Mi"
+
+
+def model_scratch(model: Model) -> tuple[str, str]:
+    """Size limits of a model pod's `/tmp` and HOME emptyDirs."""
+    return model.resources.tmp_size, model.resources.home_size
+
+
 def model_server(model: Model, device: Device | None) -> Container:
     """The model server container: CPU request, memory request and limit, GPUs (on a known
-    device) in requests and limits."""
+    device) in requests and limits, ephemeral storage for `/tmp`, HOME and its logs."""
     res = model.resources
-    requests = {"cpu": res.cpu, "memory": res.memory_request or res.memory}
-    limits = {"memory": res.memory}
+    scratch = ephemeral_storage(*model_scratch(model))
+    requests = {"cpu": res.cpu, "memory": res.memory_request or res.memory, EPHEMERAL: scratch}
+    limits = {"memory": res.memory, EPHEMERAL: scratch}
     if device is not None:
         requests[device.resource] = str(model.gpus)
         limits[device.resource] = str(model.gpus)
@@ -113,24 +153,46 @@ def fetches_weights(model: Model) -> bool:
 
 
 def model_fetch(model: Model) -> Container:
-    """The weights init container: the server's CPU and memory, no GPUs."""
+    """The weights init container: the server's CPU and memory, no GPUs; it mounts `/tmp`
+    and HOME like the server."""
     res = model.resources
+    scratch = ephemeral_storage(*model_scratch(model))
     return Container(FETCH_WEIGHTS, True, {"cpu": res.cpu, "memory": res.memory_request
-                                           or res.memory}, {"memory": res.memory})
+                                           or res.memory, EPHEMERAL: scratch},
+                     {"memory": res.memory, EPHEMERAL: scratch})
 
 
-def data_container(name: str, res: DataResources, init: bool = False) -> Container:
+def data_container(name: str, res: DataResources, init: bool = False,
+                   scratch: tuple[str, ...] | None = ()) -> Container:
     """A data store container: CPU and memory requests, memory limit = request, CPU limit only
-    when the profile sets one."""
+    when the profile sets one; ephemeral storage for the size limits of the disk-backed
+    emptyDirs it mounts (`scratch`) and its logs, or none with `scratch=None` (CloudNativePG)."""
+    requests = {"cpu": res.cpu, "memory": res.memory}
     limits = {"memory": res.memory}
     if res.cpu_limit is not None:
         limits["cpu"] = res.cpu_limit
-    return Container(name, init, {"cpu": res.cpu, "memory": res.memory}, limits)
+    if scratch is not None:
+        requests[EPHEMERAL] = limits[EPHEMERAL] = ephemeral_storage(*scratch)
+    return Container(name, init, requests, limits)
+
+
+def postgres_scratch() -> tuple[str, str]:
+    """Size limits of a plain PostgreSQL pod's `/var/run/postgresql` and `/tmp` emptyDirs."""
+    return POSTGRES_RUN_SIZE, POSTGRES_TMP_SIZE
+
+
+def redis_scratch(cache: Cache) -> tuple[str, ...]:
+    """Size limit of a non-persistent Redis's `/data` emptyDir (none for a persistent one,
+    whose `/data` is its volume). Without persistence Redis runs `--save "" --appendonly no`
+    and writes nothing there; a manual `BGSAVE` is what the limit stops."""
+    return () if cache.persistent else (REDIS_SCRATCH_SIZE,)
 
 
 def redis_exporter() -> Container:
-    """The redis_exporter sidecar."""
-    return Container("exporter", False, dict(REDIS_EXPORTER_REQUESTS), dict(REDIS_EXPORTER_LIMITS))
+    """The redis_exporter sidecar (no volumes: its logs only)."""
+    eph = ephemeral_storage()
+    return Container("exporter", False, {**REDIS_EXPORTER_REQUESTS, EPHEMERAL: eph},
+                     {**REDIS_EXPORTER_LIMITS, EPHEMERAL: eph})
 
 
 def model_workload(profile: Profile, index: int, model: Model) -> Workload:
@@ -150,10 +212,10 @@ def vector_database_workload(index: int, db: VectorDatabase) -> Workload | None:
     if db.engine == "weaviate":
         containers = (data_container("weaviate", db.resources),)
     elif db.pgvector_settings.operator == "cloudnative-pg":
-        containers = (data_container(CNPG_BOOTSTRAP, db.resources, init=True),
-                      data_container("postgres", db.resources))
+        containers = (data_container(CNPG_BOOTSTRAP, db.resources, init=True, scratch=None),
+                      data_container("postgres", db.resources, scratch=None))
     else:
-        containers = (data_container("postgres", db.resources),)
+        containers = (data_container("postgres", db.resources, scratch=postgres_scratch()),)
     return Workload("vector database", db.name, db.namespace, ("spec", "vectorDatabases", index),
                     containers)
 
@@ -162,7 +224,7 @@ def cache_workload(index: int, cache: Cache) -> Workload | None:
     """A cache's pod: Redis and, with `exporter`, its metrics sidecar."""
     if cache.resources is None:
         return None
-    containers = [data_container("redis", cache.resources)]
+    containers = [data_container("redis", cache.resources, scratch=redis_scratch(cache))]
     if cache.redis.exporter:
         containers.append(redis_exporter())
     return Workload("cache", cache.name, cache.namespace, ("spec", "caches", index),

@@ -64,9 +64,17 @@ def evaluate(objects: Iterable[Any], where: Where | None = None) -> list[Finding
         if not any(_selects(p, obj, pod) for p in policies):
             findings.append(_finding("network-policy", obj,
                                      "no NetworkPolicy selects the pods"))
+    headless = {(str(_meta(o).get("namespace", "")), _meta(o).get("name")) for o in objs
+                if o.get("kind") == "Service" and (o.get("spec") or {}).get("clusterIP") == "None"}
     for obj in objs:
         if obj.get("kind") == "PodDisruptionBudget":
             findings += [_finding("pdb", obj, m) for m in _pdb(obj, pods)]
+        if obj.get("kind") == "StatefulSet":
+            service = (obj.get("spec") or {}).get("serviceName")
+            if (str(_meta(obj).get("namespace", "")), service) not in headless:
+                findings.append(_finding("statefulset-service", obj, f"serviceName {service!r} "
+                                         "is not a headless Service (clusterIP: None) of its "
+                                         "namespace"))
     if where is None:
         return findings
     located = []

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from aiplat_gen.profile.schema.serving import SHA256_PLACEHOLDER
+from aiplat_gen.profile.schema.types import parse_quantity
 
 Obj = dict[str, Any]
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
                             "CronJob", "Pod", "InferenceService"})
 GPU_PREFIXES = ("nvidia.com/gpu", "nvidia.com/mig-")
 HIGH_UID = 10000
+EPHEMERAL = "ephemeral-storage"
 ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 
 
@@ -89,6 +92,11 @@ RULES: tuple[Rule, ...] = (
     # Not exceptable: a placeholder checksum makes every download fail its verification.
     Rule("weights-checksum", "pinned weights carry a real sha256, not the placeholder",
          exceptable=False),
+    Rule("ephemeral-storage", "disk-backed emptyDirs have a sizeLimit and containers request "
+         "and limit ephemeral-storage covering them", (), (), (),
+         ("container-ephemeral-storage-request-and-limit",)),
+    Rule("statefulset-service", "a StatefulSet's serviceName is a headless Service of its "
+         "namespace", (), (), (), ("statefulset-has-servicename",)),
 )
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
@@ -301,6 +309,55 @@ def _placeholder_checksum(pod: PodTemplate) -> Iterator[str]:
                    "placeholder sha256 (64 zeros); the download refuses every file")
 
 
+def _mounted_scratch(pod: PodTemplate, container: Obj) -> Decimal:
+    """The sizeLimits of the disk-backed emptyDirs a container mounts."""
+    volumes = {v.get("name"): v["emptyDir"] for v in pod.spec.get("volumes") or []
+               if isinstance(v.get("emptyDir"), dict) and v["emptyDir"].get("medium") != "Memory"}
+    names = {m.get("name") for m in container.get("volumeMounts") or []}
+    return sum((_quantity(volumes[n].get("sizeLimit")) for n in names if n in volumes),
+               Decimal(0))
+
+
+def _quantity(value: Any) -> Decimal:
+    try:
+        return parse_quantity(str(value)) if value is not None else Decimal(0)
+    except ValueError:
+        return Decimal(0)
+
+
+def _ephemeral(pod: PodTemplate) -> Iterator[str]:
+    """Kubernetes counts disk-backed emptyDirs, writable layers and logs against the pod's
+    ephemeral storage (docs: "Local ephemeral storage"): every such emptyDir is bounded, every
+    container requests and limits `ephemeral-storage`, at least the sizeLimits of the emptyDirs
+    it mounts, and the pod's effective request (sum of its containers, or its largest init
+    container) covers all of its emptyDirs."""
+    scratch = Decimal(0)
+    for v in pod.spec.get("volumes") or []:
+        empty = v.get("emptyDir")
+        if isinstance(empty, dict) and empty.get("medium") != "Memory":
+            if empty.get("sizeLimit") is None:
+                yield f"emptyDir {v.get('name')} has no sizeLimit"
+            scratch += _quantity(empty.get("sizeLimit"))
+    effective, largest_init = Decimal(0), Decimal(0)
+    for c in pod.all_containers:
+        res = c.get("resources") or {}
+        request = (res.get("requests") or {}).get(EPHEMERAL)
+        if request is None or (res.get("limits") or {}).get(EPHEMERAL) is None:
+            yield f"container {_name(c)} sets no ephemeral-storage request and limit"
+            continue
+        need = _mounted_scratch(pod, c)
+        if _quantity(request) < need:
+            yield (f"container {_name(c)} requests ephemeral-storage {request}, less than the "
+                   f"sizeLimits of the emptyDirs it mounts ({need} bytes)")
+        if c in pod.init_containers:
+            largest_init = max(largest_init, _quantity(request))
+        else:
+            effective += _quantity(request)
+    if max(effective, largest_init) < scratch and pod.all_containers:
+        yield (f"the pod requests {max(effective, largest_init)} bytes of ephemeral-storage, "
+               f"less than its emptyDirs' sizeLimits ({scratch} bytes)")
+
+
 POD_CHECKS: dict[str, Check] = {
     "privileged": _privileged, "privilege-escalation": _escalation,
     "run-as-non-root": _non_root, "high-uid": _high_uid, "capabilities": _capabilities,
@@ -311,6 +368,6 @@ POD_CHECKS: dict[str, Check] = {
     "memory-limits": _resource("limits", "memory"),
     "image-tag": _image_tag, "image-digest": _image_digest, "image-pull-policy": _pull_policy,
     "service-account-token": _token, "service-account": _service_account,
-    "secrets-in-env": _secret_env, "gpu-limits": _gpu_limits,
+    "secrets-in-env": _secret_env, "gpu-limits": _gpu_limits, "ephemeral-storage": _ephemeral,
     "weights-checksum": _placeholder_checksum,
 }

@@ -104,6 +104,11 @@ class NodePool(Strict):
     """Allocatable CPU per node."""
     memory: Quantity = Field(examples=["1Ti"])
     """Allocatable memory per node."""
+    ephemeral_storage: Quantity = Field(default="100Gi", examples=["100Gi"])
+    """Allocatable local ephemeral storage per node (the kubelet's root or instance-store file
+    system, less its reserves): pods request `ephemeral-storage` for their bounded emptyDirs
+    and logs, and the scheduler places them within it. Size the node class's root volume
+    (Karpenter `EC2NodeClass` `blockDeviceMappings`) to match."""
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Extra node labels; they also become the nodeSelector of workloads on this pool."""
     taints: list[Taint] = Field(default_factory=list)

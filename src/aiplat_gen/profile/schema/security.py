@@ -16,7 +16,7 @@ RuleId = Literal[
     "seccomp", "host-namespaces", "host-path", "read-only-root-fs", "probes", "cpu-requests",
     "cpu-limits", "memory-requests", "memory-limits", "image-tag", "image-digest",
     "image-pull-policy", "network-policy", "service-account-token", "service-account",
-    "secrets-in-env", "pdb", "gpu-limits",
+    "secrets-in-env", "pdb", "gpu-limits", "ephemeral-storage", "statefulset-service",
 ]
 """Ids of the rules of `aiplat-gen check --policy` (see `aiplat_gen.checks.policy.rules`)."""
 

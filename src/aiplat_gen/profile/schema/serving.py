@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from aiplat_gen.profile.schema.autoscaling import Autoscaling
 from aiplat_gen.profile.schema.data import CacheName, VectorDatabaseName
@@ -39,6 +39,70 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,12
 TritonModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,127}$")]
 
 
+AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+IamRoleArn = Annotated[str, StringConstraints(
+    max_length=2048, pattern=r"^arn:aws[-a-z]*:iam::[0-9]{12}:role/[-A-Za-z0-9_+=,.@/]+$")]
+GcpServiceAccount = Annotated[str, StringConstraints(
+    pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]@[-a-z0-9]+\.iam\.gserviceaccount\.com$")]
+CredentialMethod = Literal["irsa", "eks-pod-identity", "gke-workload-identity", "access-keys"]
+S3_METHODS: frozenset[str] = frozenset({"irsa", "eks-pod-identity", "access-keys"})
+GS_METHODS: frozenset[str] = frozenset({"gke-workload-identity"})
+
+
+class ObjectStoreCredentials(Strict):
+    """How Triton authenticates to the object store of an `s3://` or `gs://` model repository
+    (Triton reads it itself; `triton-inference-server/core` `src/filesystem/implementations/
+    s3.h`: keys from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, region
+    from `AWS_DEFAULT_REGION`, else the AWS SDK's default chain, which covers IRSA and EKS Pod
+    Identity).
+
+    - `irsa`: IAM Roles for Service Accounts; the model's ServiceAccount gets
+      `eks.amazonaws.com/role-arn: <roleArn>` and EKS's pod identity webhook injects the web
+      identity token; egress to STS and S3 over HTTPS.
+    - `eks-pod-identity`: the role comes from an EKS Pod Identity association made outside
+      Kubernetes (`aws eks create-pod-identity-association --namespace <ns>
+      --service-account <model> --role-arn ...`); the pod gets egress to the node's Pod
+      Identity Agent at 169.254.170.23:80 (AWS EKS User Guide, "Set up the Amazon EKS Pod
+      Identity Agent") and to S3 over HTTPS.
+    - `gke-workload-identity`: for `gs://`; the ServiceAccount gets
+      `iam.gke.io/gcp-service-account: <gcpServiceAccount>`; egress to the GKE metadata server
+      (169.254.169.254:80) and Google APIs over HTTPS.
+    - `access-keys`: a static key pair from Secrets (`accessKeyId`, `secretAccessKey`, with
+      `remote` synced by External Secrets), passed as `AWS_ACCESS_KEY_ID` /
+      `AWS_SECRET_ACCESS_KEY`."""
+
+    method: CredentialMethod = Field(examples=["irsa"])
+    """`irsa`, `eks-pod-identity`, `access-keys` (for `s3://`) or `gke-workload-identity`
+    (for `gs://`)."""
+    region: AwsRegion | None = Field(default=None, examples=["us-east-1"])
+    """AWS region of the bucket (required for `s3://`): `AWS_REGION` and
+    `AWS_DEFAULT_REGION`, which Triton reads, and the S3 and STS endpoints."""
+    role_arn: IamRoleArn | None = Field(
+        default=None, examples=["arn:aws:iam::111122223333:role/triton-models-read"])
+    """The IAM role (`irsa` only)."""
+    gcp_service_account: GcpServiceAccount | None = Field(
+        default=None, examples=["triton@acme-ai.iam.gserviceaccount.com"])
+    """The Google service account the Kubernetes ServiceAccount impersonates
+    (`gke-workload-identity` only)."""
+    access_key_id: SecretRef | None = None
+    """Secret holding the access key id (`access-keys` only)."""
+    secret_access_key: SecretRef | None = None
+    """Secret holding the secret access key (`access-keys` only)."""
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> ObjectStoreCredentials:
+        needs = {"irsa": {"role_arn"}, "gke-workload-identity": {"gcp_service_account"},
+                 "access-keys": {"access_key_id", "secret_access_key"},
+                 "eks-pod-identity": set()}[self.method]
+        for name in ("role_arn", "gcp_service_account", "access_key_id", "secret_access_key"):
+            key = type(self).model_fields[name].alias or name
+            if name in needs and getattr(self, name) is None:
+                raise ValueError(f"`method: {self.method}` needs `{key}`")
+            if name not in needs and getattr(self, name) is not None:
+                raise ValueError(f"`{key}` is not used with `method: {self.method}`")
+        return self
+
+
 class ModelSource(Strict):
     """Where the weights come from, pinned. With `hf://`, the files of the revision the engine
     loads (for vLLM and KServe's Hugging Face runtime: safetensors, config, tokenizer and
@@ -63,6 +127,8 @@ class ModelSource(Strict):
     prefetch_image: ImageRef | None = Field(default=None, examples=["vllm/vllm-openai:v0.11.0"])
     """Image of the download-and-verify init container; it needs python3 and huggingface_hub.
     Default: the model's own image for vLLM, the default vLLM image for the other engines."""
+    credentials: ObjectStoreCredentials | None = None
+    """How Triton authenticates to the object store (required for `s3://` and `gs://`)."""
 
 
 class LoraAdapter(Strict):
@@ -104,6 +170,12 @@ class PodResources(Strict):
     """Memory request; default: the limit."""
     shm_size: Quantity = "8Gi"
     """Size of `/dev/shm` (a memory-backed emptyDir, counted in the memory limit)."""
+    tmp_size: Quantity = "2Gi"
+    """`sizeLimit` of the `/tmp` emptyDir (node disk); counted in the containers'
+    `ephemeral-storage` requests and limits."""
+    home_size: Quantity = "10Gi"
+    """`sizeLimit` of the HOME emptyDir (`~/.cache`: compiled kernels, torch.compile and Triton
+    caches); counted in the containers' `ephemeral-storage` requests and limits."""
 
 
 class Canary(Strict):

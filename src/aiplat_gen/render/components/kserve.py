@@ -40,6 +40,7 @@ from aiplat_gen.render.components.serving_common import (
     model_annotations,
     model_labels,
     models_of,
+    pod_annotations,
     pod_spec,
     prefetch_container,
     prefetch_items,
@@ -106,6 +107,8 @@ def predictor(mc: ModelContext) -> dict[str, Any]:
     if model.kserve is not None and model.kserve.canary is not None:
         result["canaryTrafficPercent"] = model.kserve.canary.traffic_percent
     result["labels"] = model_labels(mc, model.image)
+    if annotations := pod_annotations(mc):
+        result["annotations"] = annotations
     result.update(pod)
     result["model"] = model_container(mc, revision)
     return result

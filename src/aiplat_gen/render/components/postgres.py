@@ -27,7 +27,7 @@ from typing import Any
 
 from aiplat_gen.platform.facts.images import store_image
 from aiplat_gen.platform.pods import POSTGRES_PORT
-from aiplat_gen.platform.workload_resources import data_container
+from aiplat_gen.platform.workload_resources import data_container, postgres_scratch
 from aiplat_gen.profile.schema.data import VectorDatabase
 from aiplat_gen.render.components import datastore
 from aiplat_gen.render.components.base import RenderContext, Rendered
@@ -81,7 +81,7 @@ def _cnpg_cluster(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]
         labels=datastore.store_labels(ctx, db.name, COMPONENT, image), instances=db.replicas,
         image=image, storage=storage,
         # The operator gives these to the `postgres` container and its init container.
-        resources=data_container("postgres", db.resources).resources(),
+        resources=data_container("postgres", db.resources, scratch=None).resources(),
         affinity=affinity, initdb=initdb, enable_pdb=db.replicas > 1,
     )
 
@@ -91,7 +91,7 @@ def _container(db: VectorDatabase) -> dict[str, Any]:
     database = db.pgvector_settings.database
     ready = {"exec": {"command": ["pg_isready", "-U", owner(db), "-d", database,
                                   "-h", "127.0.0.1", "-p", str(POSTGRES_PORT)]}}
-    spec = data_container("postgres", db.resources)
+    spec = data_container("postgres", db.resources, scratch=postgres_scratch())
     return {
         "name": spec.name,
         "image": store_image(db),
@@ -124,10 +124,11 @@ def _statefulset(ctx: RenderContext, db: VectorDatabase) -> list[dict[str, Any]]
     obj_labels = datastore.store_labels(ctx, db.name, COMPONENT, image)
     sel = datastore.selector(db.name)
     initdb_name = f"{db.name}-initdb"
+    run, tmp = postgres_scratch()
     volumes = [
         {"name": "initdb", "configMap": {"name": initdb_name}},
-        {"name": "run", "emptyDir": {}},
-        {"name": "tmp", "emptyDir": {}},
+        {"name": "run", "emptyDir": {"sizeLimit": run}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": tmp}},
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": SHM_SIZE}},
     ]
     objects = ctx.render("datastore/configmap.yaml.j2", name=initdb_name,

@@ -2,7 +2,9 @@
 
 - Every model (vLLM, Triton, KServe predictor) and every data store aiplat-gen runs gets its own
   ServiceAccount, named after the workload, with `automountServiceAccountToken: false`: none of
-  them calls the Kubernetes API, so none holds a token (the pods set the same). A CloudNativePG
+  them calls the Kubernetes API, so none holds a token (the pods set the same). A model reading
+  an object store with IRSA or GKE Workload Identity gets its role annotation
+  (`platform.cloud_credentials`). A CloudNativePG
   `Cluster` is the exception: the operator creates its ServiceAccount and Role, because its
   instance manager does call the API.
 - For `spec.security.rbacGroups`: a Role `aiplat-deployer` or `aiplat-viewer` in each namespace a
@@ -22,6 +24,7 @@ import hashlib
 import re
 from typing import Any
 
+from aiplat_gen.platform import cloud_credentials
 from aiplat_gen.profile.schema.security import RbacGroup
 from aiplat_gen.render.components.base import RenderContext, Rendered, labels
 
@@ -53,9 +56,12 @@ READ_RESOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
 def render(ctx: RenderContext) -> Rendered:
     """ServiceAccounts of the workloads, then the groups' Roles and bindings."""
     objects: list[dict[str, Any]] = []
+    account_annotations = {(m.name, m.namespace): cloud_credentials.account_annotations(m)
+                           for m in ctx.profile.spec.models}
     for name, namespace in workload_accounts(ctx):
         objects += ctx.render("rbac/serviceaccount.yaml.j2", name=name, namespace=namespace,
-                              labels=_labels(ctx, name))
+                              labels=_labels(ctx, name),
+                              annotations=account_annotations.get((name, namespace), {}))
     objects += _group_objects(ctx)
     return Rendered(objects=objects)
 

@@ -21,7 +21,11 @@ from typing import Any
 
 from aiplat_gen.platform.facts.images import exporter_image, store_image
 from aiplat_gen.platform.pods import REDIS_EXPORTER_PORT, REDIS_PORT
-from aiplat_gen.platform.workload_resources import data_container, redis_exporter
+from aiplat_gen.platform.workload_resources import (
+    data_container,
+    redis_exporter,
+    redis_scratch,
+)
 from aiplat_gen.profile.schema.data import Cache
 from aiplat_gen.profile.schema.types import parse_quantity
 from aiplat_gen.render.components import datastore
@@ -67,7 +71,7 @@ def _containers(cache: Cache) -> list[dict[str, Any]]:
     # redis-cli exits 0 on error replies (NOAUTH, LOADING): compare the reply instead.
     ping = {"exec": {"command": ["sh", "-c", f"redis-cli -p {REDIS_PORT} ping | grep -qx PONG"]}}
     tcp = {"tcpSocket": {"port": "redis"}}
-    server = data_container("redis", cache.resources)
+    server = data_container("redis", cache.resources, scratch=redis_scratch(cache))
     redis = {
         "name": server.name,
         "image": store_image(cache),
@@ -118,7 +122,8 @@ def _redis(ctx: RenderContext, cache: Cache) -> list[dict[str, Any]]:
             headless=True)
     else:
         pod = datastore.pod_view(ctx, cache, 1, RUN_AS, _containers(cache),
-                                 [{"name": "data", "emptyDir": {}}])
+                                 [{"name": "data",
+                                   "emptyDir": {"sizeLimit": redis_scratch(cache)[0]}}])
         # Recreate: two caches side by side during a rollout would split the clients.
         objects = ctx.render("datastore/deployment.yaml.j2", **common, **pod,
                              strategy="Recreate")

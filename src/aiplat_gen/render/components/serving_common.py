@@ -14,6 +14,16 @@ Every model server pod
   cache paths call `getpass.getuser()`);
 - drains: a `preStop` sleep lets endpoints drop the pod before SIGTERM, and
   `terminationGracePeriodSeconds` = that sleep + `drainSeconds`;
+- if it is the model's only replica (`replicas: 1`, or `autoscaling.minReplicas: 1`) on a
+  Karpenter pool, carries `karpenter.sh/do-not-disrupt: "true"`: the pool consolidates
+  `WhenEmptyOrUnderutilized`, and evicting the only replica takes the model down until a new
+  node has pulled the image and loaded the weights. On a pod the annotation blocks
+  consolidation of its node, and drift unless the NodeClaim sets a terminationGracePeriod; it
+  does not block expiration, repair or a drain (Karpenter v1 docs, reference/annotations,
+  "karpenter.sh/do-not-disrupt", GA). A PodDisruptionBudget `minAvailable: 1` would protect it
+  too, but would also block every node drain (upgrades) for good; the budget stays
+  `maxUnavailable: 1`. An autoscaled model's extra replicas carry it as well; scaling in
+  removes them, and their emptied nodes are consolidated as usual;
 - downloads and verifies its pinned weights in an init container (`serving_prefetch`) into the
   weights volume, mounted read-only into the server.
 """
@@ -31,7 +41,7 @@ from aiplat_gen.platform.pods import MODEL_LABEL, model_selector
 from aiplat_gen.platform.resolved import ResolvedModel, resolve
 from aiplat_gen.platform.scheduling import placement
 from aiplat_gen.platform.secrets import hub_token
-from aiplat_gen.platform.workload_resources import model_fetch, model_server
+from aiplat_gen.platform.workload_resources import model_fetch, model_scratch, model_server
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Engine, Model
@@ -50,6 +60,8 @@ ENGINE_LABEL = "ai.platform/engine"
 REVISION_ANNOTATION = "ai.platform/revision"
 SHA256_ANNOTATION = "ai.platform/weights-sha256"
 SOURCE_ANNOTATION = "ai.platform/source"
+
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 
 RUN_AS = 1000
 HOME = "/home/aiplat"
@@ -146,6 +158,22 @@ def model_annotations(mc: ModelContext, revision: str | None = None,
     return result
 
 
+def single_replica(model: Model) -> bool:
+    """Whether the model may run on one replica only (a scale-to-zero model may run on none:
+    it accepts the gap)."""
+    if model.autoscaling is not None:
+        return model.autoscaling.min_replicas == 1
+    return model.replicas == 1
+
+
+def pod_annotations(mc: ModelContext) -> dict[str, str]:
+    """Annotations of the model's pods (on top of `model_annotations`): Karpenter's
+    `do-not-disrupt` for the only replica of a model on a Karpenter pool."""
+    if single_replica(mc.model) and mc.pool.provisioner == "karpenter":
+        return {DO_NOT_DISRUPT: "true"}
+    return {}
+
+
 def weights_dir(revision: str) -> str:
     """Folder of one revision of the model's weights in the weights volume."""
     return f"{WEIGHTS_MOUNT}/model/{revision}"
@@ -209,10 +237,12 @@ def profile_env(model: Model) -> list[dict[str, Any]]:
 
 
 def scratch_volumes(mc: ModelContext) -> list[dict[str, Any]]:
-    """`/tmp`, HOME and the memory-backed `/dev/shm`."""
+    """`/tmp`, HOME (node disk, bounded: `workload_resources` counts them in the containers'
+    ephemeral storage) and the memory-backed `/dev/shm`."""
+    tmp, home = model_scratch(mc.model)
     return [
-        {"name": "tmp", "emptyDir": {}},
-        {"name": "home", "emptyDir": {}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": tmp}},
+        {"name": "home", "emptyDir": {"sizeLimit": home}},
         {"name": "shm", "emptyDir": {"medium": "Memory",
                                      "sizeLimit": mc.model.resources.shm_size}},
     ]

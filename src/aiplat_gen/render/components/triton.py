@@ -5,7 +5,9 @@ PodDisruptionBudget and, for a repository kept on the Hub, a weights PVC.
 - The repository comes from `source.uri`: `hf://<org>/<repo>` is downloaded at its pinned
   revision and verified (sha256 of the weights manifest) into the weights volume by the init
   container, like vLLM weights; `s3://` and `gs://` repositories are read by Triton itself
-  (credentials from workload identity), without a volume.
+  with the credentials `source.credentials` names (`platform.cloud_credentials`: the
+  ServiceAccount's role annotation, `AWS_REGION`/`AWS_DEFAULT_REGION`, keys by reference, and
+  the egress they need), without a volume.
 - `tritonserver --model-repository=<repo> --model-control-mode=explicit --load-model=<m>...`:
   only the listed models are loaded at start, and the server is ready when all of them are.
 - Ports: 8000 HTTP (`http`), 8001 gRPC (`grpc`), 8002 Prometheus metrics (`metrics`, path
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplat_gen.platform import cloud_credentials
 from aiplat_gen.platform.engines.triton import TRITON
 from aiplat_gen.platform.memory import total_weights_gib
 from aiplat_gen.platform.workload_resources import fetches_weights
@@ -94,7 +97,7 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
         mounts = [{"name": "weights", "mountPath": WEIGHTS_MOUNT, "readOnly": True}, *mounts]
     params = mc.parameters or 0
     weights_gib = total_weights_gib(params, mc.model.dtype, mc.model.quantization)
-    env = [*home_env(), *profile_env(mc.model)]
+    env = [*home_env(), *cloud_credentials.server_env(mc.model), *profile_env(mc.model)]
     name, resources = server_resources(mc)
     return {
         "name": name,

@@ -1,7 +1,8 @@
 """What the simulated cluster itself provides, and only that.
 
 - **Nodes**, `nodes` per pool, named `<pool>-<n>`, with the labels the pool's nodes carry
-  (`scheduling.node_labels`), the pool's taints, and as allocatable the pool's CPU and memory,
+  (`scheduling.node_labels`), the pool's taints, and as allocatable the pool's CPU, memory and
+  ephemeral storage,
   110 pods (the kubelet's default `maxPods`) and the GPU resource the GPU Operator's device
   plugin advertises there (`memory.device_for`: whole GPUs, MIG slices or time-sliced replicas).
   A Karpenter pool gets its `nodes` too: the most it may launch, the same count `plan` packs.
@@ -43,7 +44,8 @@ def nodes(profile: Profile) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     strategy = profile.spec.gpu_operator.mig_strategy
     result = []
     for pool in profile.spec.node_pools:
-        allocatable = {"cpu": pool.cpu, "memory": pool.memory, "pods": MAX_PODS}
+        allocatable = {"cpu": pool.cpu, "memory": pool.memory,
+                       "ephemeral-storage": pool.ephemeral_storage, "pods": MAX_PODS}
         device = device_for(pool, strategy)
         if device is not None:
             allocatable[device.resource] = str(device.per_node)
