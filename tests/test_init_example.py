@@ -43,7 +43,10 @@ def test_scaffold_renders_and_checks_cleanly(example: str, empty: Path, shared: 
                                          "schema/profile.schema.json"]
     rendered = cli("render", "--all")
     assert rendered.exit_code == 0, rendered.output
-    assert rendered.stderr == ""  # no warning either
+    # No warning either, except the documented one: the scaffolds' per-replica volumes, which
+    # no weights Job can fill, keep the download, and internet egress, in the server pods.
+    allowed = "storage.perReplica: per-replica volumes are filled by the server pods"
+    assert all(allowed in line for line in rendered.stderr.splitlines()), rendered.stderr
     assert (empty / "output" / "overlays" / "prod" / "kustomization.yaml").is_file()
     checked = cli("check", "--all", "--schema-location", str(CRD_SCHEMAS))
     assert checked.exit_code == 0, checked.output
@@ -53,7 +56,8 @@ def test_scaffold_renders_and_checks_cleanly(example: str, empty: Path, shared: 
     for name in PROFILES:
         planned = cli("plan", name)
         assert planned.exit_code == 0, planned.output
-        assert "warning" not in planned.output
+        assert all("warning" not in line or allowed in line
+                   for line in planned.output.splitlines()), planned.output
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
