@@ -16,6 +16,7 @@ from aiplat_gen.checks import limit_ranges
 from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.core.errors import Position
 from aiplat_gen.platform.admission import LimitRangeItem, Value, admit, quota_missing, validate
+from aiplat_gen.platform.pods import WEIGHTS_FOR_LABEL
 from aiplat_gen.platform.workload_resources import Container, Workload, workloads
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.render.pipeline import render_profile
@@ -157,6 +158,11 @@ def _pods(objects: list[dict[str, Any]]) -> dict[tuple[str, str], list[tuple[str
             spec = obj["spec"]["template"]["spec"]
             pods[key] = [(c["name"], True, c["resources"]) for c in spec.get("initContainers", [])]
             pods[key] += [(c["name"], False, c["resources"]) for c in spec["containers"]]
+        elif kind == "Job":  # a weights Job: listed as `<model>-weights`
+            spec = obj["spec"]["template"]["spec"]
+            model = obj["spec"]["template"]["metadata"]["labels"][WEIGHTS_FOR_LABEL]
+            pods[(meta["namespace"], f"{model}-weights")] = [
+                (c["name"], False, c["resources"]) for c in spec["containers"]]
         elif kind == "InferenceService":
             predictor = obj["spec"]["predictor"]
             pods[key] = [(c["name"], True, c["resources"])

@@ -120,12 +120,12 @@ class Evaluator:
 
 def workload_pods(objects: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, str]]]:
     """(name, namespace, pod labels) of every workload in a render, as its pods will be
-    labelled: pod templates, KServe predictors, and CloudNativePG instances (labelled
-    `cnpg.io/cluster: <name>` by the operator)."""
+    labelled: pod templates (weights Jobs included), KServe predictors, and CloudNativePG
+    instances (labelled `cnpg.io/cluster: <name>` by the operator)."""
     result = []
     for obj in objects:
         kind, meta, spec = obj["kind"], obj["metadata"], obj.get("spec") or {}
-        if kind in ("Deployment", "StatefulSet"):
+        if kind in ("Deployment", "StatefulSet", "Job"):
             labels = spec["template"]["metadata"]["labels"]
         elif kind == "InferenceService":
             labels = spec["predictor"]["labels"]

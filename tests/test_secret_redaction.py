@@ -222,3 +222,14 @@ def test_committed_output_holds_nothing_secret_shaped() -> None:
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")
             assert not list(shape_spans(text)), path
+
+
+def test_object_references_are_not_redacted() -> None:
+    """Findings name objects as `Kind/namespace/name`; a generated name (a weights Job's hash)
+    makes the whole look random, but it is not a credential. A random run is still redacted."""
+    from aiplat_gen.core.redact import REDACTED, redact
+
+    ref = "Job/llm-serving/mistral-7b-weights-b6e3d9d8c0"
+    assert redact(f"{ref}: policy probes") == f"{ref}: policy probes"
+    random_run = "Job/llm-serving/Qx7vK2pLm9Rt4wZ8yB3nF6hJ1sD5gA0c"
+    assert REDACTED in redact(random_run)

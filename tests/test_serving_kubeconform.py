@@ -20,7 +20,7 @@ from conftest import REPO
 SERVING = ("vllm", "triton", "kserve")
 PROFILES = [*sorted((REPO / "profiles").glob("*.yaml")),
             *sorted((REPO / "tests" / "golden").glob("serving-*/profiles/*.yaml"))]
-EXPECTED_KINDS = {"Deployment", "StatefulSet", "Service", "PersistentVolumeClaim",
+EXPECTED_KINDS = {"Deployment", "StatefulSet", "Job", "Service", "PersistentVolumeClaim",
                   "PodDisruptionBudget", "InferenceService"}
 
 

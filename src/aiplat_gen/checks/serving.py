@@ -15,6 +15,7 @@ from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.platform.memory import total_weights_gib
 from aiplat_gen.platform.resolved import resolve, uses_llm_runtime
 from aiplat_gen.platform.secrets import hub_token
+from aiplat_gen.platform.workload_resources import fetches_in_pod, weights_job
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import (
@@ -128,7 +129,24 @@ def model_sources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             yield at.diagnostic(loc, "`hf://` weights are downloaded into a volume: set "
                                 "`storage.size`", "e.g. storage: {size: 40Gi}")
         yield from _storage(model, resolved.parameters, loc, at)
+        yield from _in_pod_download(profile, model, loc, at)
         yield from _canary(model, loc, at)
+
+
+def _in_pod_download(profile: Profile, model: Model, loc: tuple[str | int, ...], at: Locator
+                     ) -> Iterator[Diagnostic]:
+    """Per-replica volumes are created with each replica, so no weights Job can fill them: the
+    server pods download themselves and their network policy keeps HTTPS egress to the
+    internet (`platform.graph.reads_weights_itself`)."""
+    policies = profile.spec.security.network_policies
+    if not (fetches_in_pod(model) and policies.enabled and policies.model_source_hosts):
+        return
+    yield at.diagnostic((*loc, "storage", "perReplica"),
+                        "per-replica volumes are filled by the server pods themselves, so "
+                        "this model's pods keep HTTPS egress to the internet (a weights Job "
+                        "can fill only a shared volume)",
+                        "use one shared ReadWriteMany volume (perReplica: false) to move the "
+                        "download into a weights Job", WARNING)
 
 
 def _hub_token(profile: Profile, model: Model, hub: bool, loc: tuple[str | int, ...],
@@ -216,6 +234,13 @@ def _storage(model: Model, params: int | None, loc: tuple[str | int, ...], at: L
                             f"which only {reach} can mount",
                             "use accessMode: ReadWriteMany, or perReplica: true for a volume "
                             "per replica")
+    if weights_job(model) and storage.access_mode == "ReadWriteOncePod":
+        # The weights Job's pod and the server pods mount the same claim; a ReadWriteOncePod
+        # claim admits one pod, so a server pod that binds first keeps the Job from running.
+        yield at.diagnostic((*sloc, "accessMode"),
+                            "the weights Job and the server pods both mount the weights "
+                            "volume, which ReadWriteOncePod allows one pod at a time",
+                            "use accessMode: ReadWriteOnce (or ReadWriteMany)")
     if params is None:
         return
     # What is downloaded: the files the engine loads (`WeightFiles`), about the size of the

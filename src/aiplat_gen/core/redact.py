@@ -95,7 +95,15 @@ def entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+# `Kind/namespace/name`: how findings name a Kubernetes object. Its only upper case is the
+# kind's, its digits the name's (a generated suffix such as a weights Job's hash), so together
+# they can look random; a credential is not spelled that way.
+_OBJECT_REFERENCE = re.compile(r"[A-Z][A-Za-z]*(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?){1,2}")
+
+
 def _random_looking(run: str) -> bool:
+    if _OBJECT_REFERENCE.fullmatch(run):
+        return False
     return (any(c.isupper() for c in run) and any(c.islower() for c in run)
             and any(c.isdigit() for c in run) and entropy(run) >= ENTROPY_LIMIT)
 

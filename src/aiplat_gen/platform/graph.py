@@ -16,8 +16,12 @@ purpose:
   (and, for IRSA, STS) endpoints of the bucket's region or to Google's storage and token
   hosts, and the node-local credentials endpoint (EKS Pod Identity Agent, GKE metadata
   server) as an address block;
-- HTTPS (443) to outside hosts: a model's weight sources (only where the profile names model
-  source hosts), a Weaviate module's provider, a managed vector database's hosts.
+- HTTPS (443) to outside hosts (only where the profile names model source hosts): a model's
+  weight sources, from the model's weights Job (`weights-job:<model>`, whose pods are labelled
+  `ai.platform/weights-for: <model>` and carry no `ai.platform/model` label), or from the
+  model's own pods where they read the weights themselves: Triton reading an `s3://` or
+  `gs://` repository, and models with per-replica volumes, which no Job can fill; also a
+  Weaviate module's provider and a managed vector database's hosts.
 
 The network policies are computed from this graph (`components.network_policies`), and the
 reachability test checks the rendered policies against it. The structure is plain data, so other
@@ -46,13 +50,15 @@ from aiplat_gen.platform.pods import (
     WEAVIATE_RAFT_PORTS,
     model_selector,
     store_selector,
+    weights_job_selector,
 )
+from aiplat_gen.platform.workload_resources import fetches_in_pod, weights_job
 from aiplat_gen.profile.schema.data import Cache, VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 
-NodeKind = Literal["gateway", "model", "vector-database", "cache", "prometheus", "dns",
-                   "operator", "kubernetes-api", "credentials", "external"]
+NodeKind = Literal["gateway", "model", "weights-job", "vector-database", "cache", "prometheus",
+                   "dns", "operator", "kubernetes-api", "credentials", "external"]
 Protocol = Literal["TCP", "UDP"]
 Purpose = Literal["inference", "model-call", "retrieval", "cache", "cluster", "metrics", "dns",
                   "operator", "kubernetes-api", "weights", "provider-api", "credentials"]
@@ -179,10 +185,16 @@ def model_labels(model: Model) -> dict[str, str]:
     return model_selector(model.name)
 
 
-def downloads_at_start(model: Model) -> bool:
-    """True when the model's pods fetch weights from outside at start (Hub revisions, LoRA
-    adapters, or an object store Triton reads itself)."""
-    return model.source.uri.startswith(("hf://", "s3://", "gs://")) or bool(model.lora_adapters)
+def weights_job_id(name: str) -> str:
+    """Node id of a model's weights Job."""
+    return f"weights-job:{name}"
+
+
+def reads_weights_itself(model: Model) -> bool:
+    """True when the model's server pods reach the weight source themselves: Triton reading an
+    object store (`s3://`, `gs://`) at start, or the in-pod download of per-replica volumes.
+    Every other download is the weights Job's (`workload_resources.weights_job`)."""
+    return model.source.uri.startswith(("s3://", "gs://")) or fetches_in_pod(model)
 
 
 def _store_node(store: VectorDatabase | Cache) -> Node:
@@ -275,6 +287,10 @@ def platform_graph(profile: Profile) -> PlatformGraph:
     for model in spec.models:
         g.add(Node(model_id(model.name), "model", model.name, model.namespace,
                    model_labels(model), managed=True))
+    for model in spec.models:
+        if weights_job(model):
+            g.add(Node(weights_job_id(model.name), "weights-job", f"{model.name}-weights",
+                       model.namespace, weights_job_selector(model.name), managed=True))
     for store in stores.values():
         g.add(_store_node(store))
     gateway = spec.gateway
@@ -302,7 +318,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
                 continue
             purpose: Purpose = "cache" if isinstance(used, Cache) else "retrieval"
             g.edge(node, store_id(name), client_ports(used), purpose)
-        if downloads_at_start(model):
+        if reads_weights_itself(model):
             for host in policies.model_source_hosts:
                 g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "weights")
         for host in cloud_credentials.https_hosts(model):
@@ -312,6 +328,12 @@ def platform_graph(profile: Profile) -> PlatformGraph:
             endpoint = g.add(Node(f"credentials:{agent.name}", "credentials", agent.name,
                                   cidrs=(agent.cidr,)))
             g.edge(node, endpoint, (Port(agent.port, name="http"),), "credentials")
+        if weights_job(model):
+            job = weights_job_id(model.name)
+            for host in policies.model_source_hosts:
+                g.edge(job, g.host(host), (Port(HTTPS, name="https"),), "weights")
+            g.edge(job, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
+                   "dns")
         g.edge(prometheus, node, (model_metrics_port(model),), "metrics")
         g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                "dns")

@@ -33,6 +33,17 @@ def model_selector(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/instance": name, MODEL_LABEL: name}
 
 
+WEIGHTS_FOR_LABEL = "ai.platform/weights-for"
+"""Pod label of a weights Job naming the model whose volume it fills. A weights Job's pods carry
+no `ai.platform/model` label: nothing selecting a model's server pods (Service, PDB, network
+policy, monitors) selects them."""
+
+
+def weights_job_selector(name: str) -> dict[str, str]:
+    """Labels selecting the pods of a model's weights Jobs (`render.components.weights_job`)."""
+    return {WEIGHTS_FOR_LABEL: name}
+
+
 def store_selector(name: str) -> dict[str, str]:
     """Labels selecting a data store's pods: stable across environments and image upgrades."""
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}

@@ -7,8 +7,15 @@ Per workload (in pod order, init containers first):
 - **model** (vLLM, Triton, KServe predictor): the server container (`vllm`, `triton`, or KServe's
   `kserve-container`) requests `resources.cpu` and `resources.memoryRequest` (default
   `resources.memory`), limits memory to `resources.memory`, and asks for its GPUs in requests and
-  limits; it sets no CPU limit. The weights init container `fetch-weights` (vLLM and Triton with
-  Hub weights or LoRA adapters, every KServe predictor) has the same CPU and memory, no GPUs.
+  limits; it sets no CPU limit. Models with Hub weights or LoRA adapters (and every KServe
+  predictor) get their weights from a weights Job (`weights_job`): the server pod's init
+  container `wait-weights` only waits for the Job's marker (50m CPU and 64Mi memory requested,
+  64Mi memory limit). With per-replica volumes (`storage.perReplica`), which no Job can fill,
+  the init container `fetch-weights` downloads in the server pod itself, with the server's CPU
+  and memory and no GPUs.
+- **weights job** (one per model with a weights Job): its `fetch-weights` container requests
+  1 CPU and 2Gi memory, with a 2Gi memory limit (the download streams to disk; hashing reads
+  16 MiB blocks in up to 32 threads).
 - **vector database**: Weaviate's `weaviate` and pgvector's `postgres` request `resources.cpu`
   and `resources.memory`, with a memory limit of `resources.memory` and a CPU limit only with
   `resources.cpuLimit`. CloudNativePG gives those resources to the instance's `postgres`
@@ -50,6 +57,11 @@ from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.profile.schema.types import parse_quantity
 
 FETCH_WEIGHTS = "fetch-weights"
+WAIT_WEIGHTS = "wait-weights"
+WAIT_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
+WAIT_LIMITS = {"memory": "64Mi"}
+JOB_FETCH_REQUESTS = {"cpu": "1", "memory": "2Gi"}
+JOB_FETCH_LIMITS = {"memory": "2Gi"}
 CNPG_BOOTSTRAP = "bootstrap-controller"
 REDIS_EXPORTER_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 REDIS_EXPORTER_LIMITS = {"memory": "64Mi"}
@@ -92,7 +104,7 @@ class Workload:
     """A workload of the platform: where its profile entry is, and its pod's containers."""
 
     kind: str
-    """`model`, `vector database` or `cache`."""
+    """`model`, `weights job`, `vector database` or `cache`."""
     name: str
     namespace: str
     loc: Loc
@@ -152,14 +164,49 @@ def fetches_weights(model: Model) -> bool:
     return descriptor(model.engine).always_fetches_weights or hub or bool(model.lora_adapters)
 
 
+def per_replica_volumes(model: Model) -> bool:
+    """Whether every replica has its own weights volume (a StatefulSet claim template)."""
+    return model.storage is not None and model.storage.per_replica
+
+
+def weights_job(model: Model) -> bool:
+    """Whether a weights Job fills the model's shared weights volume, so its server pods only
+    wait for the weights and need no internet egress. Per-replica volumes are created with
+    each replica, after any Job could run: those pods keep downloading themselves."""
+    return fetches_weights(model) and not per_replica_volumes(model)
+
+
+def fetches_in_pod(model: Model) -> bool:
+    """Whether the model's server pods download weights themselves (per-replica volumes)."""
+    return fetches_weights(model) and per_replica_volumes(model)
+
+
 def model_fetch(model: Model) -> Container:
-    """The weights init container: the server's CPU and memory, no GPUs; it mounts `/tmp`
-    and HOME like the server."""
+    """The in-pod weights init container (per-replica volumes): the server's CPU and memory, no
+    GPUs (an init container's requests count only up to the largest container's, so this adds
+    nothing to the pod's); it mounts `/tmp` and HOME like the server."""
     res = model.resources
     scratch = ephemeral_storage(*model_scratch(model))
     return Container(FETCH_WEIGHTS, True, {"cpu": res.cpu, "memory": res.memory_request
                                            or res.memory, EPHEMERAL: scratch},
                      {"memory": res.memory, EPHEMERAL: scratch})
+
+
+def model_wait(model: Model) -> Container:
+    """The init container that waits for the weights Job's marker: it only reads a few files,
+    but mounts `/tmp` and HOME like the server, so its ephemeral storage covers them (an init
+    container's requests count only up to the largest container's: this adds nothing)."""
+    scratch = ephemeral_storage(*model_scratch(model))
+    return Container(WAIT_WEIGHTS, True, {**WAIT_REQUESTS, EPHEMERAL: scratch},
+                     {**WAIT_LIMITS, EPHEMERAL: scratch})
+
+
+def job_fetch(model: Model) -> Container:
+    """The weights Job's download-and-verify container; it mounts `/tmp` and HOME like the
+    model's server, so its ephemeral storage covers the same scratch volumes."""
+    scratch = ephemeral_storage(*model_scratch(model))
+    return Container(FETCH_WEIGHTS, False, {**JOB_FETCH_REQUESTS, EPHEMERAL: scratch},
+                     {**JOB_FETCH_LIMITS, EPHEMERAL: scratch})
 
 
 def data_container(name: str, res: DataResources, init: bool = False,
@@ -198,9 +245,21 @@ def redis_exporter() -> Container:
 def model_workload(profile: Profile, index: int, model: Model) -> Workload:
     """A model's pod: the weights init container (if any), then the server."""
     device = resolve(profile).model(model).device
-    init = (model_fetch(model),) if fetches_weights(model) else ()
+    init: tuple[Container, ...] = ()
+    if weights_job(model):
+        init = (model_wait(model),)
+    elif fetches_in_pod(model):
+        init = (model_fetch(model),)
     return Workload("model", model.name, model.namespace, ("spec", "models", index),
                     (*init, model_server(model, device)))
+
+
+def weights_job_workload(index: int, model: Model) -> Workload | None:
+    """The pod of the model's weights Job, if it has one (located at the model's `source`)."""
+    if not weights_job(model):
+        return None
+    return Workload("weights job", f"{model.name}-weights", model.namespace,
+                    ("spec", "models", index, "source"), (job_fetch(model),))
 
 
 def vector_database_workload(index: int, db: VectorDatabase) -> Workload | None:
@@ -232,9 +291,12 @@ def cache_workload(index: int, cache: Cache) -> Workload | None:
 
 
 def workloads(profile: Profile) -> list[Workload]:
-    """Every workload the platform renders, in profile order: models, vector databases, caches."""
+    """Every workload the platform renders, in profile order: models, their weights Jobs,
+    vector databases, caches."""
     spec = profile.spec
     result = [model_workload(profile, i, m) for i, m in enumerate(spec.models)]
+    jobs = [weights_job_workload(i, m) for i, m in enumerate(spec.models)]
+    result += [w for w in jobs if w is not None]
     stores = [vector_database_workload(i, db) for i, db in enumerate(spec.vector_databases)]
     stores += [cache_workload(i, c) for i, c in enumerate(spec.caches)]
     return result + [w for w in stores if w is not None]

@@ -227,7 +227,15 @@ def _read_only(pod: PodTemplate) -> Iterator[str]:
             yield f"container {_name(c)} has a writable root file system"
 
 
+RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+"""Kinds whose pods end when their work is done: no readiness or liveness to probe. Polaris
+(`checks/livenessProbeMissing.yaml`, `controllers.exclude: [Job, CronJob]`) and Checkov
+(`CKV_K8S_8` LivenessProbe: "Don't check Job/CronJob") skip them too."""
+
+
 def _probes(pod: PodTemplate) -> Iterator[str]:
+    if pod.obj.get("kind") in RUN_TO_COMPLETION:
+        return
     for c in pod.containers:
         missing = [p for p in ("readinessProbe", "livenessProbe") if p not in c]
         if missing:

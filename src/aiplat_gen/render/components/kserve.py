@@ -7,8 +7,9 @@ the weights PVC and a PodDisruptionBudget. KServe itself must be installed (its 
   requests and limits, `restricted` security contexts, drain, and the verified-weights init
   container. The weights are *not* fetched through `storageUri`: KServe's injected
   `storage-initializer` has no `restricted` security context (kserve/kserve#5373) and cannot
-  check a weights manifest. The init container verifies the pinned revision into the PVC, which
-  the server mounts read-only at `/mnt/models` (the runtime's `--model_dir`).
+  check a weights manifest. The weights Job (`weights_job`) verifies the pinned revision into
+  the PVC, the predictor's init container waits for it, and the server mounts the PVC
+  read-only at `/mnt/models` (the runtime's `--model_dir`).
 - Hugging Face runtime arguments: `--model_name` (the served name), `--model_dir=/mnt/models`,
   then the vLLM engine flags (`--tensor-parallel-size`, `--max_model_len`,
   `--gpu-memory-utilization`, `--dtype`, ...), then `extraArgs`. Triton runtime: the listed
@@ -42,7 +43,6 @@ from aiplat_gen.render.components.serving_common import (
     models_of,
     pod_annotations,
     pod_spec,
-    prefetch_container,
     prefetch_items,
     prestop,
     profile_env,
@@ -51,10 +51,12 @@ from aiplat_gen.render.components.serving_common import (
     scratch_volumes,
     selector,
     server_resources,
+    weights_init_container,
     weights_volume,
 )
 from aiplat_gen.render.components.serving_workload import claim_spec
 from aiplat_gen.render.components.vllm import engine_args
+from aiplat_gen.render.components.weights_job import job_objects
 
 MODEL_DIR = "/mnt/models"
 DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
@@ -72,6 +74,10 @@ def render(ctx: RenderContext) -> Rendered:
         objects += ctx.render("serving/pvc.yaml.j2", **{**common, "name": pvc_name(mc)},
                               claim_spec=claim_spec(mc))
         objects += ctx.render("serving/pdb.yaml.j2", **common, selector=selector(mc))
+        if fetches_weights(mc.model):
+            revision, sha256 = serving_revision(mc)
+            objects += job_objects(ctx, mc, mc.model.source.prefetch_image or DEFAULT_VLLM_IMAGE,
+                                   prefetch_items(mc, revision, sha256), revision, sha256)
     return Rendered(objects=objects)
 
 
@@ -98,8 +104,8 @@ def predictor(mc: ModelContext) -> dict[str, Any]:
     """The predictor: replicas, canary, the shared pod settings and the model container."""
     model = mc.model
     revision, sha256 = serving_revision(mc)
-    init = [prefetch_container(mc, model.source.prefetch_image or DEFAULT_VLLM_IMAGE,
-                               prefetch_items(mc, revision, sha256))
+    init = [weights_init_container(mc, model.source.prefetch_image or DEFAULT_VLLM_IMAGE,
+                                   prefetch_items(mc, revision, sha256))
             ] if fetches_weights(model) else []
     pod = pod_spec(mc, [], init, [weights_volume(mc), *scratch_volumes(mc)])
     pod.pop("containers")

@@ -20,10 +20,15 @@ Internet egress: a NetworkPolicy cannot match host names, so where the graph all
 host (a model's weight source, a Weaviate module's provider, a managed vector database), the
 policy allows HTTPS (443) to `0.0.0.0/0` except the private, carrier-grade NAT and link-local
 ranges (which also keeps the cloud metadata endpoint out of reach), and only for the pods of
-that edge. Model pods get this only when `spec.security.networkPolicies.modelSourceHosts` names
-a host, since their init container is what downloads the weights; without, inference pods have
-no internet egress. Restricting to the named hosts needs an egress proxy or a CNI with FQDN
-policies (Cilium, Calico Enterprise); the hosts are listed in the policy's annotation.
+that edge. Weight sources get this only when `spec.security.networkPolicies.modelSourceHosts`
+names a host, and only for the pods that download: a model's weights Job (policy
+`workload-<model>-weights`, selecting `ai.platform/weights-for: <model>`), never its server
+pods, which only wait for the Job's verified weights. Two exceptions keep HTTPS egress on the
+server pods, because they read the weights themselves: Triton reading an `s3://`/`gs://`
+repository, and models with per-replica volumes, which no Job can fill (`validate` warns).
+Restricting to the named hosts needs an egress proxy or a CNI with FQDN policies (Cilium,
+Calico Enterprise), which the profile cannot declare yet; the hosts are listed in the policy's
+annotation.
 
 Pods aiplat-gen does not render, such as the gateway's proxies, Prometheus or the CloudNativePG
 operator, appear only as peers, selected by their namespace and labels.

@@ -24,8 +24,11 @@ Every model server pod
   too, but would also block every node drain (upgrades) for good; the budget stays
   `maxUnavailable: 1`. An autoscaled model's extra replicas carry it as well; scaling in
   removes them, and their emptied nodes are consolidated as usual;
-- downloads and verifies its pinned weights in an init container (`serving_prefetch`) into the
-  weights volume, mounted read-only into the server.
+- gets its pinned weights from the model's weights Job (`weights_job`), which downloads and
+  verifies them into the shared weights volume: the pod's init container only waits for the
+  Job's marker, with no token and no internet egress; with per-replica volumes, which no Job
+  can fill, the init container downloads and verifies them itself (`serving_prefetch`). The
+  server mounts the volume read-only.
 """
 
 from __future__ import annotations
@@ -41,13 +44,22 @@ from aiplat_gen.platform.pods import MODEL_LABEL, model_selector
 from aiplat_gen.platform.resolved import ResolvedModel, resolve
 from aiplat_gen.platform.scheduling import placement
 from aiplat_gen.platform.secrets import hub_token
-from aiplat_gen.platform.workload_resources import model_fetch, model_scratch, model_server
+from aiplat_gen.platform.workload_resources import (
+    Container,
+    model_fetch,
+    model_scratch,
+    model_server,
+    model_wait,
+    weights_job,
+)
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Engine, Model
 from aiplat_gen.render.components.base import RenderContext, labels
 from aiplat_gen.render.components.serving_prefetch import (
     FETCH,
+    WAIT,
+    WAIT_SECONDS,
     PrefetchItem,
     hub_repo,
     prefetch_env,
@@ -271,11 +283,12 @@ def server_resources(mc: ModelContext) -> tuple[str, dict[str, Any]]:
     return server.name, server.resources()
 
 
-def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem]
-                       ) -> dict[str, Any]:
-    """The init container that downloads and verifies the weights (see `serving_prefetch`);
-    its resources come from `workload_resources.model_fetch`."""
-    fetch = model_fetch(mc.model)
+def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem],
+                       fetch: Container | None = None) -> dict[str, Any]:
+    """The container that downloads and verifies the weights (see `serving_prefetch`), in the
+    weights Job or, for per-replica volumes, as the server pod's init container; its resources
+    come from `workload_resources` (`job_fetch`, default `model_fetch`)."""
+    fetch = fetch or model_fetch(mc.model)
     env = [*home_env(), prefetch_env(items), *token_env(mc)]
     return {
         "name": fetch.name,
@@ -288,6 +301,34 @@ def prefetch_container(mc: ModelContext, image: str, items: list[PrefetchItem]
                          *(m for m in scratch_mounts() if m["name"] != "shm")],
         "workingDir": HOME,
     }
+
+
+def wait_container(mc: ModelContext, image: str, items: list[PrefetchItem]) -> dict[str, Any]:
+    """The init container that waits until the weights Job has verified the weights: it reads
+    the markers of the read-only weights volume, needs no token and no network, and asks for
+    little (`workload_resources.model_wait`)."""
+    wait = model_wait(mc.model)
+    return {
+        "name": wait.name,
+        "image": image,
+        "command": script_command(WAIT),
+        "env": [*home_env(), prefetch_env(items),
+                {"name": "AIPLAT_WAIT_SECONDS", "value": str(WAIT_SECONDS)}],
+        "resources": wait.resources(),
+        "securityContext": container_security_context(),
+        "volumeMounts": [{"name": "weights", "mountPath": WEIGHTS_MOUNT, "readOnly": True},
+                         *(m for m in scratch_mounts() if m["name"] != "shm")],
+        "workingDir": HOME,
+    }
+
+
+def weights_init_container(mc: ModelContext, image: str, items: list[PrefetchItem]
+                           ) -> dict[str, Any]:
+    """The server pod's weights init container: wait for the weights Job, or download itself
+    where the model has per-replica volumes (`workload_resources.weights_job`)."""
+    if weights_job(mc.model):
+        return wait_container(mc, image, items)
+    return prefetch_container(mc, image, items)
 
 
 def container_ports(engine: EngineDescriptor) -> list[dict[str, Any]]:

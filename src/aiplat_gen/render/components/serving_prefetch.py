@@ -14,9 +14,13 @@ runs in one of two modes (its first argument):
   file, fsync, `os.replace`) holding `{"revision", "sha256"}`; on a mismatch it exits 1 with
   both digests and the manifest, and writes no marker.
 - `wait`, in the init container of a server pod whose volume the Job fills: it reads nothing but
-  the markers and exits 1 while one is missing or names another revision or sha256, so the pod
-  restarts (with the kubelet's back-off) until the Job has verified the weights. It needs no
-  network and no token.
+  the markers, every 10 seconds, until each names the item's revision and sha256, then exits
+  0. It needs no network and no token. Waiting inside the container (rather than exiting 1 and
+  letting the kubelet restart it) keeps the pod in `Init:0/1` instead of
+  `Init:CrashLoopBackOff` while a large download runs (Llama 3.1 70B: about 131 GiB), and
+  starts the server within seconds of the marker. After `AIPLAT_WAIT_SECONDS` (`WAIT_SECONDS`,
+  an hour) it exits 1 naming what it waits for, so a Job that never finishes shows as restarts
+  of the init container.
 
 A marker is trusted only for the exact (revision, sha256) it names: a restart with the same pins
 neither downloads nor re-reads the weights (about 131 GiB for Llama 3.1 70B), a new revision
@@ -43,9 +47,11 @@ from aiplat_gen.platform.engines import WeightFiles
 FETCH: Literal["fetch"] = "fetch"
 WAIT: Literal["wait"] = "wait"
 MARKER = ".aiplat-verified"
+WAIT_SECONDS = 3600
+"""How long the `wait` mode polls before it exits 1 (the kubelet then restarts it)."""
 
 SCRIPT = """\
-import concurrent.futures, fnmatch, hashlib, json, os, pathlib, sys
+import concurrent.futures, fnmatch, hashlib, json, os, pathlib, sys, time
 MARK = ".aiplat-verified"
 
 def wanted(rel, item):
@@ -101,11 +107,21 @@ def fetch(item):
 
 items = json.loads(os.environ["AIPLAT_PREFETCH"])
 if sys.argv[1] == "wait":
-    missing = [i for i in items if not verified(pathlib.Path(i["dir"]), i)]
-    for i in missing:
-        sys.stderr.write(f"waiting for the weights Job to verify {i['repo']}@{i['revision']}"
-                         f" into {i['dir']}\\n")
-    sys.exit(1 if missing else 0)
+    deadline = time.monotonic() + int(os.environ.get("AIPLAT_WAIT_SECONDS", "0"))
+    said = set()
+    while True:
+        missing = [i for i in items if not verified(pathlib.Path(i["dir"]), i)]
+        if not missing:
+            sys.exit(0)
+        for i in missing:
+            if i["dir"] not in said:
+                said.add(i["dir"])
+                sys.stderr.write(f"waiting for the weights Job to verify"
+                                 f" {i['repo']}@{i['revision']} into {i['dir']}\\n")
+        if time.monotonic() >= deadline:
+            sys.stderr.write("gave up waiting; the kubelet restarts this container\\n")
+            sys.exit(1)
+        time.sleep(10)
 for item in items:
     fetch(item)
 """

@@ -3,9 +3,9 @@ repository, serving the repository's models listed in `triton.models`, with a Se
 PodDisruptionBudget and, for a repository kept on the Hub, a weights PVC.
 
 - The repository comes from `source.uri`: `hf://<org>/<repo>` is downloaded at its pinned
-  revision and verified (sha256 of the weights manifest) into the weights volume by the init
-  container, like vLLM weights; `s3://` and `gs://` repositories are read by Triton itself
-  with the credentials `source.credentials` names (`platform.cloud_credentials`: the
+  revision and verified (sha256 of the weights manifest) into the weights volume by the weights
+  Job (`weights_job`), like vLLM weights; `s3://` and `gs://` repositories are read by Triton
+  itself with the credentials `source.credentials` names (`platform.cloud_credentials`: the
   ServiceAccount's role annotation, `AWS_REGION`/`AWS_DEFAULT_REGION`, keys by reference, and
   the egress they need), without a volume.
 - `tritonserver --model-repository=<repo> --model-control-mode=explicit --load-model=<m>...`:
@@ -37,7 +37,6 @@ from aiplat_gen.render.components.serving_common import (
     http_probes,
     models_of,
     pod_spec,
-    prefetch_container,
     prefetch_items,
     prestop,
     profile_env,
@@ -47,9 +46,11 @@ from aiplat_gen.render.components.serving_common import (
     service_ports,
     startup_seconds,
     weights_dir,
+    weights_init_container,
     weights_volume,
 )
 from aiplat_gen.render.components.serving_workload import workload_objects
+from aiplat_gen.render.components.weights_job import job_objects
 
 HTTP, GRPC = TRITON.api_ports
 METRICS = TRITON.metrics_port
@@ -62,13 +63,15 @@ def render(ctx: RenderContext) -> Rendered:
         image = mc.model.image or DEFAULT_TRITON_IMAGE
         init = []
         volumes = scratch_volumes(mc)
+        prefetch_image = mc.model.source.prefetch_image or DEFAULT_VLLM_IMAGE
         if fetches_weights(mc.model):
-            prefetch_image = mc.model.source.prefetch_image or DEFAULT_VLLM_IMAGE
-            init = [prefetch_container(mc, prefetch_image, prefetch_items(mc))]
+            init = [weights_init_container(mc, prefetch_image, prefetch_items(mc))]
         if mc.model.storage is not None:
             volumes = [weights_volume(mc), *volumes]
         spec = pod_spec(mc, [server_container(mc, image)], init, volumes)
         objects += workload_objects(ctx, mc, image, spec, service_ports(TRITON))
+        if fetches_weights(mc.model):
+            objects += job_objects(ctx, mc, prefetch_image, prefetch_items(mc))
     return Rendered(objects=objects)
 
 

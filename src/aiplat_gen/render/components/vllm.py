@@ -13,11 +13,12 @@ also the image's entrypoint since the `vllm serve` CLI replaced the `api_server`
   (adapters are verified into the weights volume like the model);
 - `extraArgs` last.
 
-`HF_HUB_OFFLINE=1`: the server never downloads; only the init container talks to the Hub (and
-only it gets the Hugging Face token). `VLLM_NO_USAGE_STATS=1` keeps usage reporting off. Health
-(`startupProbe` while the model loads, then readiness and liveness) is `GET /health` on port
-8000; Prometheus metrics (`vllm:num_requests_waiting`, ...) are served at `/metrics` on the same
-port, named `http`. The default image is `vllm/vllm-openai:v0.11.0`.
+`HF_HUB_OFFLINE=1`: the server never downloads; only the weights Job (`weights_job`), or for
+per-replica volumes the init container, talks to the Hub and gets the Hugging Face token.
+`VLLM_NO_USAGE_STATS=1` keeps usage reporting off. Health (`startupProbe` while the model
+loads, then readiness and liveness) is `GET /health` on port 8000; Prometheus metrics
+(`vllm:num_requests_waiting`, ...) are served at `/metrics` on the same port, named `http`.
+The default image is `vllm/vllm-openai:v0.11.0`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from aiplat_gen.render.components.serving_common import (
     lora_dir,
     models_of,
     pod_spec,
-    prefetch_container,
     prefetch_items,
     prestop,
     profile_env,
@@ -51,9 +51,11 @@ from aiplat_gen.render.components.serving_common import (
     service_ports,
     startup_seconds,
     weights_dir,
+    weights_init_container,
     weights_volume,
 )
 from aiplat_gen.render.components.serving_workload import workload_objects
+from aiplat_gen.render.components.weights_job import job_objects
 
 (HTTP,) = VLLM.api_ports
 
@@ -66,6 +68,9 @@ def render(ctx: RenderContext) -> Rendered:
         spec = pod_spec(mc, [server_container(mc, image)], init_containers(mc, image),
                         [weights_volume(mc), *scratch_volumes(mc)])
         objects += workload_objects(ctx, mc, image, spec, service_ports(VLLM))
+        if fetches_weights(mc.model):
+            objects += job_objects(ctx, mc, mc.model.source.prefetch_image or image,
+                                   prefetch_items(mc))
     return Rendered(objects=objects)
 
 
@@ -123,10 +128,12 @@ def server_container(mc: ModelContext, image: str) -> dict[str, Any]:
 
 
 def init_containers(mc: ModelContext, image: str) -> list[dict[str, Any]]:
-    """The weights download-and-verify init container (vLLM models always come from the Hub)."""
+    """The weights init container (vLLM models always come from the Hub): it waits for the
+    weights Job, or downloads itself for per-replica volumes."""
     if not fetches_weights(mc.model):
         return []
-    return [prefetch_container(mc, mc.model.source.prefetch_image or image, prefetch_items(mc))]
+    return [weights_init_container(mc, mc.model.source.prefetch_image or image,
+                                   prefetch_items(mc))]
 
 
 def _weights_gib(mc: ModelContext) -> float:

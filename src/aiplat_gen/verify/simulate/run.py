@@ -19,8 +19,10 @@ The steps:
    pods; then the same at the maximum.
 
 The simulated kubelet marks a bound pod Running and Ready (StatefulSets with `OrderedReady`
-create the next pod only then); the simulated volume provisioner makes a PersistentVolume for a
-claim of a declared storage class. Nothing else is faked.
+create the next pod only then), and a bound pod of a Job Succeeded (the weights Jobs: the Job
+controller then completes the Job, and the scheduler stops counting the pod's requests); the
+simulated volume provisioner makes a PersistentVolume for a claim of a declared storage class.
+Nothing else is faked.
 """
 
 from __future__ import annotations
@@ -273,20 +275,40 @@ class Kubelets:
             meta = pod["metadata"]
             if not pod["spec"].get("nodeName") or meta["uid"] in self._started:
                 continue
-            containers = [{"name": c["name"], "image": c["image"], "ready": True,
-                           "restartCount": 0, "started": True, "imageID": "",
-                           "state": {"running": {"startedAt": now}}}
-                          for c in pod["spec"]["containers"]]
-            status = {"phase": "Running", "startTime": now,
-                      "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
-                                     for t in ("Initialized", "ContainersReady", "Ready",
-                                               "PodScheduled")],
-                      "containerStatuses": containers}
+            if any(o.get("kind") == "Job" for o in meta.get("ownerReferences", [])):
+                status = _succeeded(pod, now)
+            else:
+                containers = [{"name": c["name"], "image": c["image"], "ready": True,
+                               "restartCount": 0, "started": True, "imageID": "",
+                               "state": {"running": {"startedAt": now}}}
+                              for c in pod["spec"]["containers"]]
+                status = {"phase": "Running", "startTime": now,
+                          "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
+                                         for t in ("Initialized", "ContainersReady", "Ready",
+                                                   "PodScheduled")],
+                          "containerStatuses": containers}
             self.client.merge_patch("v1", "Pod", meta["name"], {"status": status},
                                     meta["namespace"], "status")
             self._started.add(meta["uid"])
             changed = True
         return changed
+
+
+def _succeeded(pod: dict[str, Any], now: str) -> dict[str, Any]:
+    """The status of a pod whose containers all exited 0."""
+    containers = [{"name": c["name"], "image": c["image"], "ready": False,
+                   "restartCount": 0, "started": False, "imageID": "",
+                   "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                                            "startedAt": now, "finishedAt": now}}}
+                  for c in pod["spec"]["containers"]]
+    return {"phase": "Succeeded", "startTime": now,
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+                           {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+                           {"type": "Ready", "status": "False", "reason": "PodCompleted",
+                            "lastTransitionTime": now},
+                           {"type": "ContainersReady", "status": "False",
+                            "reason": "PodCompleted", "lastTransitionTime": now}],
+            "containerStatuses": containers}
 
 
 def settle(client: Client, kubelets: Kubelets, timeout: float = SETTLE_TIMEOUT_SECONDS) -> None:
