@@ -176,7 +176,7 @@ def test_images_are_the_container_images_of_the_rendered_objects(
                              .iterdir())]:
         built += subprocess.run([str(find_tool("kustomize")), "build", f"output/{folder}"],
                                 capture_output=True, text=True, check=True).stdout
-    in_output = set(re.findall(r"^\s*(?:- )?image: (\S+)$", built, re.MULTILINE))
+    in_output = set(re.findall(r"^\s*(?:- )?(?:image|imageName): (\S+)$", built, re.MULTILINE))
     assert set(listed) == {i.strip('"') for i in in_output}
 
 

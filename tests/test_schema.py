@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,13 @@ from pydantic import ValidationError
 from typer.testing import Result
 
 from aiplat_gen.core.errors import ProfileError
+from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS
+from aiplat_gen.platform.facts.models import ARCHITECTURES
 from aiplat_gen.profile.jsonschema import explain, profile_schema, schema_text
 from aiplat_gen.profile.loader import to_plain
 from aiplat_gen.profile.merge import load_profile
 from aiplat_gen.profile.schema.profile import Profile
+from aiplat_gen.profile.schema.serving import ModelSource
 from conftest import REPO
 
 VALIDATOR = Draft202012Validator(profile_schema())
@@ -92,6 +97,31 @@ def test_explain(cli: Callable[..., Result]) -> None:
     assert '"none" | "mig" | "time-slicing"' in result.stdout and "default" in result.stdout
     unknown = cli("explain", "spec.nodPools")
     assert unknown.exit_code == 2 and "did you mean 'nodePools'" in unknown.stderr
+
+
+def test_explain_shows_the_model_documentation(cli: Callable[..., Result]) -> None:
+    """The checksum procedure the example profile sends people to `explain` for: the whole
+    `ModelSource` docstring, commands kept on one line with their spacing."""
+    result = cli("explain", "spec.models[0].source")
+    assert result.exit_code == 0, result.output
+    doc = inspect.cleandoc(ModelSource.__doc__ or "")
+    assert "sha256sum" in doc
+    assert " ".join(doc.split()) in " ".join(result.stdout.split())
+    assert "`<sha256>  ./<path>`" in result.stdout
+    command = re.search(r"`(cd <dir> && [^`]*)`", doc)
+    assert command  # the command is printed whole on one line, ready to copy
+    assert any(" ".join(command[1].split()) in line for line in result.stdout.splitlines())
+    assert "The pinned weights." in result.stdout and "  keys:" in result.stdout
+
+
+def test_explain_architecture_lists_the_known_ones(cli: Callable[..., Result]) -> None:
+    result = cli("explain", "spec.models.architecture")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert f"known values ({len(ARCHITECTURES)}): " + ", ".join(ARCHITECTURES) in text
+    assert "give `parameters`" in text  # how to describe a model the table lacks
+    product = cli("explain", "spec.nodePools.gpu.product")
+    assert product.exit_code == 0 and all(key in product.stdout for key in GPU_PRODUCTS)
 
 
 def test_explain_reaches_every_key() -> None:

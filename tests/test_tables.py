@@ -19,7 +19,7 @@ from aiplat_gen.platform.facts.instances import INSTANCE_TYPES
 from aiplat_gen.profile.merge import load_profile
 from aiplat_gen.profile.schema.serving import SHA256_PLACEHOLDER
 from aiplat_gen.render.scaffold import EXAMPLES, example_files
-from aiplat_gen.verify.check.images import images_in
+from aiplat_gen.verify.check.images import object_images
 from conftest import REPO
 
 PROFILE_IMAGE_KEYS = ("image", "prefetchImage", "exporterImage")
@@ -40,7 +40,7 @@ def _profile_images(node: Any) -> set[str]:
 
 def _tree_images(root: Path) -> set[str]:
     return {image for f in root.rglob("*.yaml")
-            for doc in yaml.safe_load_all(f.read_text("utf-8")) for image in images_in(doc)}
+            for doc in yaml.safe_load_all(f.read_text("utf-8")) for image in object_images(doc)}
 
 
 def _trees() -> list[tuple[str, Path, list[Path]]]:

@@ -178,8 +178,9 @@ def schema(
 def explain(
     path: Annotated[str, typer.Argument(help="Dotted profile path, e.g. spec.nodePools.gpu.")],
 ) -> None:
-    """Describe a profile field: description, type, default, example and the keys below it."""
-    from aiplat_gen.profile.jsonschema import explain as describe
+    """Describe a profile field: its documentation, type, allowed values, default, examples,
+    known values and the keys below it."""
+    from aiplat_gen.commands.explain import explain as describe
 
     typer.echo(_run(lambda: describe(path)), nl=False)
 

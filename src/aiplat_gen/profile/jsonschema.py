@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -194,9 +195,11 @@ def _type_name(schema: dict[str, Any], node: dict[str, Any]) -> str:
     return str(kind)
 
 
-def explain(path: str) -> str:
-    """Describe the profile field at a dotted path (list indexes optional): its description,
-    type, default, an example, and the keys below it."""
+def explain(path: str, known: Mapping[str, Iterable[str]] | None = None) -> str:
+    """Describe the profile field at a dotted path (list indexes optional): its documentation
+    (the field's docstring, then its model's), type, allowed values and bounds, default,
+    examples, the values `known` lists for it (by dotted path without indexes), and the keys
+    below it."""
     schema = profile_schema()
     node: dict[str, Any] = schema["$defs"]["Profile"]
     parts = [p for p in re.split(r"\.|\[\d*\]", path.strip()) if p]
@@ -212,29 +215,101 @@ def explain(path: str) -> str:
             close = difflib.get_close_matches(part, list(props), n=1)
             where = ".".join(walked) or "the profile"
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            known = ", ".join(sorted(props)) or "none"
-            raise UsageError(f"{where} has no key {part!r}{hint} (keys: {known})")
+            known_keys = ", ".join(sorted(props)) or "none"
+            raise UsageError(f"{where} has no key {part!r}{hint} (keys: {known_keys})")
         walked.append(part)
         node = props[part]
-    return _describe(schema, ".".join(walked) or "(profile)", node)
+    name = ".".join(walked)
+    return _describe(schema, name or "(profile)", node, list((known or {}).get(name, ())))
 
 
-def _describe(schema: dict[str, Any], name: str, node: dict[str, Any]) -> str:
+WIDTH = 96
+"""Column at which `explain` wraps its paragraphs."""
+
+BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<",
+          "minLength": "length >=", "maxLength": "length <=", "minItems": "items >=",
+          "maxItems": "items <=", "pattern": "matches"}
+
+
+def _paragraphs(text: str, indent: str = "  ") -> list[str]:
+    """A docstring's paragraphs, each wrapped at `WIDTH`. A `code span` stays on one line with
+    its spacing (`<sha256>  ./<path>` is sha256sum's format), so a command can be copied."""
+    import textwrap
+
+    def keep(span: re.Match[str]) -> str:
+        return re.sub(r"\s*\n\s*", " ", span.group()).replace(" ", NBSP)
+
+    lines: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines += [""] if lines else []
+        words = re.sub(r"[ \t\n]+", " ", re.sub(r"`[^`]*`", keep, paragraph)).strip()
+        lines += [line.replace(NBSP, " ") for line in textwrap.wrap(
+            words, WIDTH, initial_indent=indent, subsequent_indent=indent,
+            break_on_hyphens=False, break_long_words=False)]
+    return lines
+
+
+NBSP = "\u00a0"
+"""Stands for a space inside a code span while wrapping (textwrap splits only at ASCII
+whitespace; `str.split()` would split at it too)."""
+
+
+def _summary(text: str) -> str:
+    """The first sentence of a description, on one line."""
+    first = re.split(r"(?<=\.)\s+(?=[A-Z0-9])", text.strip(), maxsplit=1)[0]
+    return " ".join(first.split())
+
+
+def _innermost(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """The resolved node, or for a list (of lists) the resolved node of its items."""
+    inner = _resolve(schema, node)
+    while inner.get("type") == "array":
+        inner = _resolve(schema, inner.get("items", {}))
+    return inner
+
+
+def _definition_doc(schema: dict[str, Any], node: dict[str, Any]) -> str | None:
+    """The docstring of the model a field holds (through lists and optionals), which the
+    field's own description hides in the resolved node."""
+    while True:
+        if "$ref" in node:
+            doc = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]].get("description")
+            return doc if isinstance(doc, str) else None
+        options = [n for n in node.get("anyOf", []) if n.get("type") != "null"]
+        if len(options) == 1:
+            node = options[0]
+        elif node.get("type") == "array" and isinstance(node.get("items"), dict):
+            node = node["items"]
+        else:
+            return None
+
+
+def _describe(schema: dict[str, Any], name: str, node: dict[str, Any],
+              known: list[str]) -> str:
     resolved = _resolve(schema, node)
+    inner = _innermost(schema, node)
     lines = [name, f"  type: {_type_name(schema, node)}"]
     description = node.get("description") or resolved.get("description")
     if description:
-        lines.append("  " + " ".join(description.split()))
+        lines += _paragraphs(description)
+    model_doc = _definition_doc(schema, node)
+    if model_doc and model_doc != description:
+        lines += ["", *_paragraphs(model_doc), ""]
+    if "enum" in inner:
+        lines.append("  allowed: " + ", ".join(json.dumps(v) for v in inner["enum"]))
+    bounds = [f"{word} {json.dumps(inner[key])}" for key, word in BOUNDS.items() if key in inner]
+    if bounds:
+        lines.append("  constraints: " + "; ".join(bounds))
     if "default" in node:
         default = node["default"]
         lines.append("  default: none (optional)" if default is None
                      else f"  default: {json.dumps(default)}")
     examples = node.get("examples") or resolved.get("examples")
     if examples:
-        lines.append(f"  example: {json.dumps(examples[0])}")
-    inner = resolved
-    while inner.get("type") == "array":
-        inner = _resolve(schema, inner.get("items", {}))
+        label = "example" if len(examples) == 1 else "examples"
+        lines.append(f"  {label}: " + ", ".join(json.dumps(e) for e in examples))
+    if known:
+        lines += _paragraphs(f"known values ({len(known)}): " + ", ".join(known))
     props = inner.get("properties", {})
     if props:
         required = set(inner.get("required", []))
@@ -242,7 +317,7 @@ def _describe(schema: dict[str, Any], name: str, node: dict[str, Any]) -> str:
         for key, sub in props.items():
             mark = " (required)" if key in required else ""
             text = sub.get("description") or _resolve(schema, sub).get("description") or ""
-            first = text.strip().split("\n")[0]
+            first = _summary(text)
             lines.append(f"    {key}{mark}: {_type_name(schema, sub)}" + (f" - {first}"
                                                                          if first else ""))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -224,7 +224,14 @@ class Model(Strict):
     source: ModelSource
     """The pinned weights."""
     architecture: str | None = Field(default=None, examples=["llama-3.1-8b"])
-    """A known architecture (aiplat-gen's model table): parameters and KV-cache shape."""
+    """A known architecture (aiplat-gen's model table; `aiplat-gen explain
+    spec.models.architecture` lists them): it gives the parameter count and the KV-cache shape
+    of the memory-fit check.
+
+    For a model not in the table, leave `architecture` out and give `parameters` (the
+    parameter count, from the checkpoint's `model.safetensors.index.json` `total_size` divided
+    by the bytes per parameter, or its model card); the weights are then sized but the KV cache
+    is not estimated."""
     parameters: int | None = Field(default=None, ge=1, examples=[8030261248])
     """Parameter count, for models not in the table (the KV cache is then not estimated)."""
     image: ImageRef | None = Field(default=None, examples=["vllm/vllm-openai:v0.11.0"])
