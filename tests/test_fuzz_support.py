@@ -68,6 +68,10 @@ def _lines_of(path: Path) -> int:
     return max(len(_BREAKS.split(text)), len(text.splitlines())) + 1
 
 
+EXCERPT = re.compile(r"^ +[0-9]* \| ")
+"""A quoted source line under a syntax error (`  8 |   image: a: b`) or its caret line."""
+
+
 def assert_clean(result: Result, cwd: Path, out: Path | None = None) -> None:
     """The oracle: a clean success or a clean, located failure; nothing written on failure."""
     shown = f"exit {result.exit_code}\n{result.output}"
@@ -76,7 +80,7 @@ def assert_clean(result: Result, cwd: Path, out: Path | None = None) -> None:
     assert result.exit_code in (0, 1, 2), shown
     assert "Traceback" not in result.output and "internal error" not in result.output, shown
     diagnostics = [line for line in result.stderr.splitlines()
-                   if not line.startswith("aiplat-gen:")]
+                   if not line.startswith("aiplat-gen:") and not EXCERPT.match(line)]
     if result.exit_code == 1:
         assert diagnostics, f"exit 1 without a located diagnostic\n{shown}"
     for line in diagnostics:

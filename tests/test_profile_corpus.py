@@ -33,7 +33,10 @@ def test_invalid_profile(case: str, cli: Callable[..., Result], monkeypatch: pyt
     assert result.exit_code == 1, result.output
     assert _errors(result) == expected
     for line in _errors(result):
+        if line.startswith(" "):  # the quoted source line of a syntax error, and its caret
+            continue
         assert line.startswith(f"{case}.yaml:") or line.split(":", 1)[0].endswith(".yaml")
+        assert f"[profile {case}" in line, "every diagnostic names its profile"
     out = tmp_path / "output"
     rendered = cli("render", f"{case}.yaml", "--profiles-dir", ".", "--out", str(out))
     assert rendered.exit_code == 1, rendered.output

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic, Severity
-from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.core.hints import did_you_mean, listed
 from aiplat_gen.platform.capacity import GPU_RESOURCE, cluster_resources
 from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS, mig_resource_name
 from aiplat_gen.platform.facts.instances import INSTANCE_TYPE_LABEL, INSTANCE_TYPES
@@ -74,7 +74,7 @@ def instance_types(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                     f"{GPU_PRODUCTS[known.product].display_name}, not "
                                     f"{wanted.display_name} (gpu.product: {wanted.key})",
                                     ("instance types with " f"{pool.gpu.count} x {wanted.key}: "
-                                     + ", ".join(matching)) if matching else
+                                     + listed(matching)) if matching else
                                     f"set gpu.product: {known.product}")
             elif known.gpus != pool.gpu.count:
                 yield at.diagnostic(where, f"{name} has {known.gpus} GPUs per node, but "

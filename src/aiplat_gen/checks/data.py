@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic, Severity
-from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.core.hints import did_you_mean, listed
 from aiplat_gen.platform.facts.images import store_image
 from aiplat_gen.platform.pods import data_pod_ports
 from aiplat_gen.platform.resolved import ResolvedDataService, resolve
@@ -87,7 +87,7 @@ def _ranges(numbers: list[int]) -> str:
             runs[-1].append(n)
         else:
             runs.append([n])
-    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    return listed([f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs])
 
 
 def data_namespaces(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

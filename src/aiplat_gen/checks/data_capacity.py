@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from aiplat_gen.checks.data import stores
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.hints import listed
 from aiplat_gen.platform.workload_resources import workloads
 from aiplat_gen.profile.locator import Locator
 from aiplat_gen.profile.schema.profile import Profile
@@ -72,7 +73,7 @@ def data_quotas(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             continue
         quota = ns.quota
         loc: Loc = ("spec", "namespaces", index, "quota")
-        who = ", ".join(use.names)
+        who = listed(list(use.names))
         checks: list[tuple[str, str | None, Decimal, bool]] = [
             ("cpu", quota.cpu, use.cpu, False),
             ("memory", quota.memory, use.memory, True),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.hints import listed
 from aiplat_gen.platform.admission import (
     Key,
     LimitRangeItem,
@@ -104,7 +105,7 @@ def _diagnostic(at: Locator, loc: Loc, key: str, blame: Key, bound: str, needed:
                 workload: Workload, findings: list[Finding]) -> Diagnostic:
     field, resource = blame
     name = NAMES.get(resource, resource)
-    values = ", ".join(f"{f.container.label}: {f.refusal.value or 'none'}" for f in findings)
+    values = listed([f"{f.container.label}: {f.refusal.value or 'none'}" for f in findings])
     refused = f'the API server refuses its pods ("{findings[0].refusal.message}")'
     if field == "max" and any(f.refusal.value == "" for f in findings):
         return at.diagnostic(loc, f"{workload.label} sets no {name} limit ({values}), which "
@@ -146,7 +147,7 @@ def quota_requirements(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                     missing[name].append(container)
             for name, containers in missing.items():
                 default_key, what = QUOTA_DEFAULTS[name]
-                labels = ", ".join(c.label for c in containers)
+                labels = listed([c.label for c in containers])
                 yield at.diagnostic(
                     ("spec", "namespaces", index, "quota", QUOTA_KEYS[name]),
                     f"the quota on {name} needs every container to set it, but "

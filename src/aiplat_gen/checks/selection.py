@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiplat_gen.checks.validate import ValidatedProfile, validate_source
-from aiplat_gen.core.errors import AiplatError, Diagnostic, ProfileError, UsageError
+from aiplat_gen.core.errors import (
+    AiplatError,
+    Diagnostic,
+    ProfileError,
+    ProfileRef,
+    UsageError,
+    merge_duplicates,
+)
 from aiplat_gen.profile.merge import (
     Loaded,
     ProfileSource,
@@ -43,7 +50,8 @@ def select(refs: list[str], all_profiles: bool, settings: Settings) -> list[tupl
 def validate_many(selected: list[tuple[str, Path]], with_parents: bool = False,
                   loaded: Loaded | None = None) -> list[ValidatedProfile]:
     """Validate every selected profile (and, if asked, every profile they extend, parents
-    first), collecting every problem before failing. Each file is loaded and merged once
+    first), collecting every problem before failing; a problem shared by several profiles is
+    reported once, naming them all. Each file is loaded and merged once
     (`loaded`, shared with the caller when given)."""
     loaded = {} if loaded is None else loaded
     results: dict[str, ValidatedProfile] = {}
@@ -56,8 +64,8 @@ def validate_many(selected: list[tuple[str, Path]], with_parents: bool = False,
             continue
         try:
             sources[name] = load_profile(path, loaded)
-        except ProfileError as exc:
-            diagnostics.extend(exc.diagnostics)
+        except ProfileError as exc:  # its chain is unread: the diagnostic names the profile only
+            diagnostics.extend(d.for_profile(ProfileRef(name)) for d in exc.diagnostics)
             continue
         if with_parents:
             queue.extend((p, path.parent / f"{p}.yaml") for p in sources[name].chain[:-1])
@@ -66,8 +74,8 @@ def validate_many(selected: list[tuple[str, Path]], with_parents: bool = False,
             results[name] = validate_source(sources[name])
         except ProfileError as exc:
             diagnostics.extend(exc.diagnostics)
-    if diagnostics:
-        raise ProfileError("invalid profile", list(dict.fromkeys(diagnostics)))
+    if diagnostics:  # a bad value in a parent is one error, naming every child it breaks
+        raise ProfileError("invalid profile", merge_duplicates(diagnostics))
     return list(results.values())
 
 

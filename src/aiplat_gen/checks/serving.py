@@ -8,7 +8,7 @@ import difflib
 from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic, Severity
-from aiplat_gen.core.hints import did_you_mean
+from aiplat_gen.core.hints import did_you_mean, listed
 from aiplat_gen.platform.engines import ENGINES, descriptor, runtime_of
 from aiplat_gen.platform.engines.vllm import VLLM
 from aiplat_gen.platform.facts.models import ARCHITECTURES
@@ -65,7 +65,7 @@ def model_references(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         elif pool.gpu is None:
             gpu_pools = [p.name for p in spec.node_pools if p.gpu is not None]
             yield at.diagnostic((*loc, "nodePool"), f"node pool {pool.name!r} has no GPUs",
-                                "GPU pools: " + ", ".join(gpu_pools) if gpu_pools else "")
+                                "GPU pools: " + listed(gpu_pools) if gpu_pools else "")
         if model.priority_class is not None and model.priority_class not in classes:
             yield at.diagnostic((*loc, "priorityClass"),
                                 f"priority class {model.priority_class!r} is not in "

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from aiplat_gen.checks.serving import WARNING
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.hints import listed
 from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
 from aiplat_gen.platform.memory import Device
@@ -97,19 +98,27 @@ def _demand(model: Model) -> int:
     return max_replicas(model) * model.gpus
 
 
+def demand_locs(i: int, model: Model) -> list[Loc]:
+    """Where the values a model's demand is made of are written: its (maximum) replicas and
+    its GPUs per replica; a relation check names them and may be placed at one of them."""
+    count: Loc = (("spec", "models", i, "autoscaling", "maxReplicas") if model.autoscaling
+                  else ("spec", "models", i, "replicas"))
+    return [count, ("spec", "models", i, "gpus")]
+
+
 def gpu_quota(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Per namespace, max replicas x GPUs per replica <= the GPU quota; per pool, <= what its
     nodes offer."""
     spec = profile.spec
-    by_ns: dict[tuple[str, str], list[tuple[Model, int]]] = defaultdict(list)
-    by_pool: dict[str, list[tuple[Model, int]]] = defaultdict(list)
+    by_ns: dict[tuple[str, str], list[tuple[Model, int, int]]] = defaultdict(list)
+    by_pool: dict[str, list[tuple[Model, int, int]]] = defaultdict(list)
     devices: dict[str, Device] = {}
-    for _, resolved, pool, device in _on_gpus(profile):
+    for i, resolved, pool, device in _on_gpus(profile):
         model = resolved.model
         devices[pool.name] = device
         demand = _demand(model)
-        by_ns[(model.namespace, device.resource)].append((model, demand))
-        by_pool[pool.name].append((model, demand))
+        by_ns[(model.namespace, device.resource)].append((model, demand, i))
+        by_pool[pool.name].append((model, demand, i))
     for j, ns in enumerate(spec.namespaces):
         if ns.quota is None:
             continue
@@ -124,27 +133,32 @@ def gpu_quota(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                      if mig_resource_name(p) == resource), None)
                 allowed = ns.quota.mig_devices.get(profile_name) if profile_name else None
                 loc = ("spec", "namespaces", j, "quota", "migDevices", profile_name or "")
-            total = sum(d for _, d in items)
+            total = sum(d for _, d, _ in items)
             if allowed is not None and total > allowed:
-                yield at.diagnostic(loc, f"models in {ns.name!r} need {total} {resource} "
-                                    f"({_breakdown(items)}) but the quota allows {allowed}",
-                                    "raise the quota or lower replicas")
+                yield at.relation(loc, _demand_locs(items),
+                                  f"models in {ns.name!r} need {total} {resource} "
+                                  f"({_breakdown(items)}) but the quota allows {allowed}",
+                                  "raise the quota or lower replicas")
     for k, pool in enumerate(spec.node_pools):
         items = by_pool.get(pool.name, [])
         if not items:
             continue
         device = devices[pool.name]
         offered = device.per_node * pool.nodes
-        total = sum(d for _, d in items)
+        total = sum(d for _, d, _ in items)
         if total > offered:
-            yield at.diagnostic(("spec", "nodePools", k, "nodes"),
-                                f"models on {pool.name!r} need {total} {device.resource} "
-                                f"({_breakdown(items)}) but its {pool.nodes} node(s) offer "
-                                f"{offered}", "add nodes or lower replicas")
+            yield at.relation(("spec", "nodePools", k, "nodes"), _demand_locs(items),
+                              f"models on {pool.name!r} need {total} {device.resource} "
+                              f"({_breakdown(items)}) but its {pool.nodes} node(s) offer "
+                              f"{offered}", "add nodes or lower replicas")
 
 
-def _breakdown(items: list[tuple[Model, int]]) -> str:
-    return ", ".join(f"{m.name} {max_replicas(m)} x {m.gpus}" for m, _ in items)
+def _demand_locs(items: list[tuple[Model, int, int]]) -> list[Loc]:
+    return [loc for m, _, i in items for loc in demand_locs(i, m)]
+
+
+def _breakdown(items: list[tuple[Model, int, int]]) -> str:
+    return listed([f"{m.name} {max_replicas(m)} x {m.gpus}" for m, _, _ in items])
 
 
 def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

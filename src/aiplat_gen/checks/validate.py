@@ -18,11 +18,12 @@ from pydantic import ValidationError
 
 from aiplat_gen.checks import run_checks
 from aiplat_gen.checks.secrets import classify, find_literal_secrets
-from aiplat_gen.core.errors import Diagnostic, ProfileError, Severity
+from aiplat_gen.core.errors import Diagnostic, ProfileError, ProfileRef, Severity
+from aiplat_gen.core.hints import listed
 from aiplat_gen.core.redact import scrub
-from aiplat_gen.profile.loader import to_plain
+from aiplat_gen.profile.loader import display_path, to_plain
 from aiplat_gen.profile.locator import Loc, Locator, format_path
-from aiplat_gen.profile.merge import ProfileSource, load_profile
+from aiplat_gen.profile.merge import PROFILE_SUFFIX, ProfileSource, load_profile
 from aiplat_gen.profile.schema.cluster import MIG_PROFILE_PATTERN
 from aiplat_gen.profile.schema.gitops import SYNC_OPTION_PATTERN
 from aiplat_gen.profile.schema.profile import KUBERNETES_VERSION_PATTERN, Profile
@@ -90,9 +91,20 @@ def validate_file(path: Path) -> ValidatedProfile:
 
 
 def validate_source(source: ProfileSource) -> ValidatedProfile:
-    """Validate a loaded and merged profile; raise ProfileError with every problem found."""
+    """Validate a loaded and merged profile; raise ProfileError with every problem found. Each
+    diagnostic names the profile and its `extends` chain."""
+    ref = ProfileRef(source.name, source.chain)
+    try:
+        return _validate(source)
+    except ProfileError as exc:
+        raise ProfileError(exc.message, [d.for_profile(ref) for d in exc.diagnostics]) from None
+
+
+def _validate(source: ProfileSource) -> ValidatedProfile:
     plain, positions = to_plain(source.tree)
-    locator = Locator(positions, source.tree.pos)
+    files = tuple(display_path(source.path.parent / f"{n}{PROFILE_SUFFIX}") for n in source.chain)
+    locator = Locator(positions, source.tree.pos, files)
+    ref = ProfileRef(source.name, source.chain)
     try:
         profile = Profile.model_validate(plain)
     except ValidationError as exc:
@@ -107,7 +119,8 @@ def validate_source(source: ProfileSource) -> ValidatedProfile:
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ProfileError("invalid profile", diagnostics)
-    return ValidatedProfile(source, profile, tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
+    warnings = sorted((d.for_profile(ref) for d in diagnostics), key=Diagnostic.sort_key)
+    return ValidatedProfile(source, profile, tuple(warnings))
 
 
 def _without_secrets(diagnostics: list[Diagnostic], values: list[str]) -> list[Diagnostic]:
@@ -122,6 +135,8 @@ def _without_secrets(diagnostics: list[Diagnostic], values: list[str]) -> list[D
 def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> list[Diagnostic]:
     diagnostics = []
     secrets: list[str] = []
+    misspelled_top = False
+    missing: list[Diagnostic] = []
     for error in exc.errors(include_url=False):
         loc: Loc = tuple(error["loc"])
         kind = error["type"]
@@ -134,17 +149,23 @@ def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> l
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = allowed_keys(loc[:-1])
+            if len(loc) == 1:  # `extends` is read (and removed) by the merge, before the schema
+                allowed = sorted([*allowed, "extends"])
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             message = f"unknown key {key!r}"
+            if len(loc) == 1 and close:
+                misspelled_top = True
             if key in KEY_HINTS:
                 hint = KEY_HINTS[key]
+            elif close and len(loc) == 1:  # few top-level keys: name them all
+                hint = f"did you mean {close[0]!r}? allowed: {listed(allowed)}"
             elif close:
                 hint = f"did you mean {close[0]!r}?"
             elif allowed:
-                hint = "allowed: " + ", ".join(allowed)
+                hint = "allowed: " + listed(allowed)
         elif kind == "missing":
             message = f"missing required key {loc[-1]!r}"
-            diagnostics.append(Diagnostic(locator.at(loc[:-1]), format_path(loc), message, hint))
+            missing.append(Diagnostic(locator.at(loc[:-1]), format_path(loc), message, hint))
             continue
         elif kind == "literal_error":
             choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
@@ -166,6 +187,10 @@ def _schema_diagnostics(exc: ValidationError, plain: Any, locator: Locator) -> l
             elif kind == "string_type" and not isinstance(error.get("input"), (dict, list)):
                 hint = "quote the value"
         diagnostics.append(Diagnostic(locator.at(loc), format_path(loc), message, hint))
+    if not misspelled_top:
+        # A misspelled top-level key (`extend: base`, `spc:`) leaves out a parent or a whole
+        # section; the keys "missing" because of it would bury the one error that matters.
+        diagnostics.extend(missing)
     return _without_secrets(diagnostics, secrets)
 
 

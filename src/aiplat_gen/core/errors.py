@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from aiplat_gen.core.hints import listed
 from aiplat_gen.core.redact import redact
 
 
@@ -65,19 +68,37 @@ class Position:
 
 
 @dataclass(frozen=True)
+class ProfileRef:
+    """A profile a diagnostic was found in: its name and its `extends` chain (root first, the
+    profile itself last; empty when the chain could not be read)."""
+
+    name: str
+    chain: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if len(self.chain) > 1:
+            return f"{self.name} ({' -> '.join(self.chain)})"
+        return self.name
+
+
+@dataclass(frozen=True)
 class Diagnostic:
-    """One problem with its location, the dotted profile path, a message and a hint."""
+    """One problem with its location, the dotted profile path, a message and a hint; the
+    profiles being validated when it was found (one diagnostic may stand for several profiles
+    that share the cause), and the source line it points into, when that helps (a syntax error)."""
 
     position: Position | None
     path: str
     message: str
     hint: str = ""
     severity: Severity = Severity.ERROR
+    profiles: tuple[ProfileRef, ...] = ()
+    excerpt: str = ""
 
     def __post_init__(self) -> None:
         # Every message that may quote a profile value passes here: none echoes a credential,
         # and a huge value is shown by its start and its length.
-        for name in ("path", "message", "hint"):
+        for name in ("path", "message", "hint", "excerpt"):
             object.__setattr__(self, name, shorten(redact(getattr(self, name))))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -90,7 +111,37 @@ class Diagnostic:
         path = f"{self.path}: " if self.path else ""
         hint = f" ({self.hint})" if self.hint else ""
         level = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{where}{level}{path}{self.message}{hint}"
+        profiles = f" [{self.profiles_text()}]" if self.profiles else ""
+        return f"{where}{level}{path}{self.message}{hint}{profiles}"
+
+    def profiles_text(self) -> str:
+        """`profile canary (base -> prod -> canary)`, or `profiles dev (base -> dev), ...`."""
+        word = "profile" if len(self.profiles) == 1 else "profiles"
+        return f"{word} {listed([str(p) for p in self.profiles])}"
+
+    def key(self) -> tuple[object, ...]:
+        """Everything but the profiles: diagnostics with the same key share one root cause."""
+        return (self.position, self.path, self.message, self.hint, self.severity, self.excerpt)
+
+    def for_profile(self, profile: ProfileRef) -> Diagnostic:
+        """This diagnostic found while validating `profile` (kept when it names it already)."""
+        if profile in self.profiles:
+            return self
+        return dataclasses.replace(self, profiles=(*self.profiles, profile))
+
+
+def merge_duplicates(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per root cause: those identical but for their profiles (a bad value in a
+    parent, found once per child) become one that lists every profile it affects, in order."""
+    merged: dict[tuple[object, ...], Diagnostic] = {}
+    for d in diagnostics:
+        first = merged.get(d.key())
+        if first is None:
+            merged[d.key()] = d
+        else:
+            profiles = tuple(dict.fromkeys((*first.profiles, *d.profiles)))
+            merged[d.key()] = dataclasses.replace(first, profiles=profiles)
+    return list(merged.values())
 
 
 class AiplatError(Exception):

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 MAX_LISTED = 8
+"""The most items of a variable-length list a message names; the rest are counted."""
+
+
+def listed(items: Sequence[str], limit: int = MAX_LISTED, sep: str = ", ") -> str:
+    """`a, b, c` when there are at most `limit` items, else the first `limit` and
+    `... and 192 more`: every message that joins a list of any length joins it here, so that
+    200 models make one readable line, not a wall of text."""
+    if len(items) <= limit:
+        return sep.join(items)
+    return f"{sep.join(items[:limit])} ... and {len(items) - limit} more"
 
 
 def did_you_mean(value: str, choices: Iterable[str], none: str = "") -> str:
@@ -17,6 +27,4 @@ def did_you_mean(value: str, choices: Iterable[str], none: str = "") -> str:
         return f"did you mean {close[0]!r}?"
     if not names:
         return none
-    shown = ", ".join(names[:MAX_LISTED])
-    more = len(names) - MAX_LISTED
-    return f"known: {shown}" + (f" and {more} more" if more > 0 else "")
+    return f"known: {listed(names)}"

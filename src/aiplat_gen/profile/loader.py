@@ -22,7 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from aiplat_gen.core.errors import Diagnostic, Position, ProfileError
+from aiplat_gen.core.errors import MAX_SHOWN, Diagnostic, Position, ProfileError
 from aiplat_gen.core.files import FileTooLargeError, UnreadableFileError, read_bounded
 from aiplat_gen.profile.loader_fast import compose
 from aiplat_gen.profile.nodes import MAX_DEPTH, MAX_INTEGER, MAX_NODES, Node, Scalar
@@ -43,9 +43,18 @@ def display_path(path: Path) -> str:
         return str(shown)
 
 
-def _fail(file: str, line: int, column: int, message: str, hint: str = "") -> ProfileError:
-    diag = Diagnostic(Position(file, line, column), "", message, hint)
+def _fail(file: str, line: int, column: int, message: str, hint: str = "",
+          excerpt: str = "") -> ProfileError:
+    diag = Diagnostic(Position(file, line, column), "", message, hint, excerpt=excerpt)
     return ProfileError(message, [diag])
+
+
+def _source_line(text: str, line: int) -> str:
+    """Line `line` (1-based) of text, to quote under a syntax error ("" past the end or when
+    too long to quote with a caret that lines up)."""
+    lines = text.splitlines()
+    quoted = lines[line - 1] if 0 < line <= len(lines) else ""
+    return quoted if len(quoted) <= MAX_SHOWN else ""
 
 
 def read_text(path: Path, shown: str) -> str:
@@ -166,7 +175,8 @@ def parse_ruamel(shown: str, text: str) -> Node:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise _fail(shown, line, column, f"invalid YAML: {problem}", _yaml_hint(problem)) from None
+        raise _fail(shown, line, column, f"invalid YAML: {problem}", _yaml_hint(problem),
+                    _source_line(text, line)) from None
     except (YAMLError, ValueError, RecursionError) as exc:
         raise _fail(shown, 1, 1, "invalid YAML: " + " ".join(str(exc).split())) from None
     except (LookupError, AttributeError, TypeError):  # ruamel's constructors, e.g. `!!set x`
@@ -184,11 +194,38 @@ def parse_ruamel(shown: str, text: str) -> Node:
 
 
 def _yaml_hint(problem: str) -> str:
-    if "duplicate key" in problem:
-        return "each key may appear once in a mapping"
-    if "expected a single document" in problem or "but found another document" in problem:
-        return "a profile is a single YAML document"
+    """What usually causes a YAML syntax error, in the words of the parser's `problem`
+    (ruamel.yaml's scanner and parser messages: `ruamel/yaml/scanner.py`, `parser.py`)."""
+    for words, hint in _YAML_HINTS:
+        if words in problem:
+            return hint
     return ""
+
+
+_YAML_HINTS: tuple[tuple[str, str], ...] = (
+    ("duplicate key", "each key may appear once in a mapping"),
+    ("expected a single document", "a profile is a single YAML document"),
+    ("but found another document", "a profile is a single YAML document"),
+    ("mapping values are not allowed here",
+     "usually an unquoted ': ' inside a value (quote it: `image: \"repo: x\"`), a "
+     "`key:value` without a space after ':' just above, or a line indented deeper than the "
+     "key above it, which already has a value"),
+    ("expected <block end>",
+     "usually indentation: this line is not aligned with the keys or `- ` items above it; "
+     "or a `key:value` without a space after ':' (YAML reads it as text, not a key)"),
+    ("could not find expected ':'",
+     "a key needs ': ' after it (with a space); a value that continues on the next line "
+     "needs quotes"),
+    ("found undefined alias", "a `*name` refers to an `&name` anchor defined earlier; quote "
+     "the value if the `*` is literal"),
+    ("found unexpected end of stream", "a quote is not closed"),
+    ("while scanning a quoted scalar", "a quote is not closed, or a backslash escape in "
+     "double quotes is not valid (use single quotes for literal backslashes)"),
+    ("found character that cannot start any token",
+     "a value starting with `@`, a backtick or `%` needs quotes"),
+    ("expected ',' or ']'", "a `[...]` list is not closed, or an item needs quotes"),
+    ("expected ',' or '}'", "a `{...}` mapping is not closed, or a value needs quotes"),
+)
 
 
 class _Budget:

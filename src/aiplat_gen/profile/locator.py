@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiplat_gen.core.errors import Diagnostic, Position, Severity
+from aiplat_gen.core.hints import listed
 
 Loc = tuple[str | int, ...]
 
@@ -31,10 +33,12 @@ def format_path(loc: Loc) -> str:
 
 @dataclass(frozen=True)
 class Locator:
-    """Finds the source position of a path in the merged profile."""
+    """Finds the source position of a path in the merged profile; `files` are the files of its
+    `extends` chain, root first (a value written in a later one overrides the earlier ones)."""
 
     positions: dict[Loc, Position]
     fallback: Position
+    files: tuple[str, ...] = ()
 
     def at(self, loc: Loc) -> Position:
         """The position of the value at loc, or of its nearest ancestor that exists."""
@@ -48,3 +52,24 @@ class Locator:
                    severity: Severity = Severity.ERROR) -> Diagnostic:
         """A diagnostic for the value at loc."""
         return Diagnostic(self.at(loc), format_path(loc), message, hint, severity)
+
+    def relation(self, loc: Loc, others: Sequence[Loc], message: str, hint: str = "",
+                 severity: Severity = Severity.ERROR) -> Diagnostic:
+        """A diagnostic for a relation between the value at loc and the values at `others`
+        (a quota and the replicas it must hold): placed at whichever of them was written in the
+        most-derived profile of the chain (loc on a tie), since that is the edit that broke
+        the relation, and naming where the others are written."""
+        candidates = list(dict.fromkeys([tuple(loc), *(tuple(o) for o in others)]))
+        chosen = max(candidates, key=self._depth)  # the first of the deepest
+        places = [f"{format_path(o)} at {self.positions[o]}" for o in candidates
+                  if o != chosen and o in self.positions]
+        if places:
+            message += f"; compared with {listed(places, limit=3)}"
+        return Diagnostic(self.at(chosen), format_path(chosen), message, hint, severity)
+
+    def _depth(self, loc: Loc) -> int:
+        """How far down the chain the value at loc was written (-1: not written, a default)."""
+        pos = self.positions.get(loc)
+        if pos is None:
+            return -1
+        return self.files.index(pos.file) if pos.file in self.files else 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiplat_gen.core.errors import Diagnostic, Position, ProfileError, UsageError
+from aiplat_gen.core.hints import listed
 from aiplat_gen.profile.loader import display_path, load_file
 from aiplat_gen.profile.nodes import Node
 
@@ -62,7 +63,7 @@ def locate(ref: str, profiles_dir: Path) -> tuple[str, Path]:
         known = profile_names(profiles_dir)
         close = difflib.get_close_matches(ref, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        listing = ", ".join(known) if known else "none"
+        listing = listed(known) if known else "none"
         raise UsageError(f"no profile {ref!r} in {display_path(profiles_dir)} "
                          f"(profiles: {listing}){hint}")
     return ref, path

@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 
-from aiplat_gen.core.errors import Diagnostic, Severity
+from aiplat_gen.core.errors import Diagnostic, Severity, merge_duplicates
 
 
 def default_format() -> str:
@@ -16,12 +16,26 @@ def default_format() -> str:
 
 def format_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
     """Render diagnostics in one of FORMATS (text when fmt is another); an empty string when
-    there are none (text, github)."""
-    return REPORTERS.get(fmt, _text)(diagnostics)
+    there are none (text, github). Diagnostics with one root cause are shown once, with every
+    profile they affect."""
+    return REPORTERS.get(fmt, _text)(merge_duplicates(diagnostics))
 
 
 def _text(diagnostics: Sequence[Diagnostic]) -> str:
-    return "".join(f"{d}\n" for d in diagnostics)
+    return "".join(f"{d}\n{_excerpt(d)}" for d in diagnostics)
+
+
+def _excerpt(d: Diagnostic) -> str:
+    """The source line a diagnostic points into, quoted, with a caret under its column:
+
+        5 |   image: repo:tag: x
+          |                  ^
+    """
+    if not d.excerpt or d.position is None:
+        return ""
+    number = str(d.position.line)
+    caret = " " * (d.position.column - 1) + "^"
+    return f"  {number} | {d.excerpt}\n  {' ' * len(number)} | {caret}\n"
 
 
 def _json(diagnostics: Sequence[Diagnostic]) -> str:
@@ -41,6 +55,9 @@ def _as_dict(d: Diagnostic) -> dict[str, object]:
         "severity": d.severity.value,
         "message": d.message,
         "hint": d.hint,
+        "source": d.excerpt or None,
+        # each profile with its `extends` chain, root first and the profile last (null when unread)
+        "profiles": [{"name": p.name, "chain": list(p.chain) or None} for p in d.profiles],
     }
 
 
@@ -56,6 +73,8 @@ def _github(d: Diagnostic) -> str:
     text = f"{d.path}: {d.message}" if d.path else d.message
     if d.hint:
         text += f" ({d.hint})"
+    if d.profiles:
+        text += f" [{d.profiles_text()}]"
     return f"::{level}{where}::{_escape(text)}"
 
 
