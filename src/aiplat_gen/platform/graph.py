@@ -11,7 +11,8 @@ purpose:
 - the pods of one store among themselves (Weaviate gossip, data and Raft ports; PostgreSQL
   replication and the CloudNativePG instance manager), the CloudNativePG operator -> its
   instances (8000, 5432) and the instances -> the Kubernetes API (when its addresses are named);
-- Prometheus -> every metrics port; every workload -> cluster DNS (53, UDP and TCP);
+- Prometheus -> every metrics port (`scraping.scrape_targets`, which the monitors follow too);
+  every workload -> cluster DNS (53, UDP and TCP);
 - HTTPS (443) to outside hosts: a model's weight sources (only where the profile names model
   source hosts), a Weaviate module's provider, a managed vector database's hosts.
 
@@ -30,18 +31,16 @@ from typing import Literal
 from aiplat_gen.platform.engines import EnginePort, descriptor
 from aiplat_gen.platform.pods import (
     CNPG_LABEL,
-    CNPG_METRICS_PORT,
     CNPG_STATUS_PORT,
     POSTGRES_PORT,
-    REDIS_EXPORTER_PORT,
     REDIS_PORT,
     WEAVIATE_GRPC_PORT,
     WEAVIATE_HTTP_PORT,
-    WEAVIATE_METRICS_PORT,
     WEAVIATE_RAFT_PORTS,
     model_selector,
     store_selector,
 )
+from aiplat_gen.platform.scraping import ScrapeTarget, scrape_targets
 from aiplat_gen.profile.schema.data import Cache, VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
@@ -220,15 +219,11 @@ def _is_cnpg(store: VectorDatabase | Cache) -> bool:
         store.pgvector_settings.operator == "cloudnative-pg"
 
 
-def _metrics_port(store: VectorDatabase | Cache) -> Port | None:
-    if isinstance(store, Cache):
-        return Port(REDIS_EXPORTER_PORT, name="metrics") if store.redis.exporter else None
-    if store.engine == "weaviate":
-        return Port(WEAVIATE_METRICS_PORT, name="metrics") \
-            if store.weaviate_settings.metrics else None
-    if _is_cnpg(store):
-        return Port(CNPG_METRICS_PORT, name="metrics")
-    return None
+def _scrape(g: _Builder, prometheus: str, node: str, target: ScrapeTarget | None) -> None:
+    """Prometheus -> the node on its metrics port: the targets of `scraping`, which the
+    monitors are rendered from too."""
+    if target is not None:
+        g.edge(prometheus, node, (Port(target.port, name=target.port_name),), "metrics")
 
 
 def prometheus_namespace(profile: Profile) -> str:
@@ -265,6 +260,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
     dns = g.add(Node("dns", "dns", "kube-dns", DNS_NAMESPACE, dict(DNS_LABELS)))
     prometheus = g.add(Node("prometheus", "prometheus", "prometheus",
                             prometheus_namespace(profile), dict(policies.prometheus.pod_labels)))
+    scraped = {(t.kind, t.name): t for t in scrape_targets(profile)}
     stores: dict[str, VectorDatabase | Cache] = {d.name: d for d in spec.vector_databases}
     stores.update({c.name: c for c in spec.caches})
     for model in spec.models:
@@ -300,7 +296,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
         if downloads_at_start(model):
             for host in policies.model_source_hosts:
                 g.edge(node, g.host(host), (Port(HTTPS, name="https"),), "weights")
-        g.edge(prometheus, node, (model_metrics_port(model),), "metrics")
+        _scrape(g, prometheus, node, scraped.get(("model", model.name)))
         g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                "dns")
     for store in stores.values():
@@ -321,9 +317,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
                                  cidrs=tuple(policies.api_server_cidrs)))
                 g.edge(node, api, (Port(policies.api_server_port, name="https"),),
                        "kubernetes-api")
-        metrics = _metrics_port(store)
-        if metrics is not None:
-            g.edge(prometheus, node, (metrics,), "metrics")
+        _scrape(g, prometheus, node, scraped.get(("store", store.name)))
         g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                "dns")
     return PlatformGraph(tuple(g.nodes.values()), tuple(g.edges))

@@ -40,7 +40,7 @@ KSERVE = EngineDescriptor(
     title="KServe",
     server_container="kserve-container",
     api_ports=(HTTP,),
-    # Prometheus may reach the predictor's HTTP port; aiplat-gen writes no monitor for it.
+    # Not scraped (`platform.scraping`): the predictor container declares no port to monitor.
     metrics_port=HTTP,
     metrics_path="/metrics",
     service_suffix="-predictor",
