@@ -3,12 +3,11 @@ platform graph (whose Prometheus edges the network policies follow) and for the 
 (`render.components.observability`), so that a port opened to Prometheus always has a
 ServiceMonitor or PodMonitor and a monitor never names a port the policies keep closed.
 
-- every monitored model server (vLLM, Triton: engines with `metrics`) on its engine's metrics
-  port (`platform.engines`). Not KServe: its predictor container declares no port (the
-  `kserve-huggingfaceserver` ClusterServingRuntime lists none; kserve/kserve
-  config/runtimes/kserve-huggingfaceserver.yaml, v0.20.0), so no PodMonitor can select it
-  (prometheus-operator drops targets on undeclared ports), and its port stays closed to
-  Prometheus until one can;
+- every model server on its metrics port (`platform.engines`): vLLM and Triton on their
+  engine's, a KServe predictor on its runtime's where aiplat-gen declares that port
+  (`Standard` mode: `engines.kserve.declared_ports`; prometheus-operator drops targets on
+  undeclared ports, so a `Knative` predictor is not scraped and its port stays closed to
+  Prometheus);
 - Redis with `redis.exporter`: redis_exporter's `metrics` port (9121);
 - Weaviate with `weaviate.metrics`: its `metrics` port (2112);
 - PostgreSQL run by CloudNativePG: the instance manager's exporter, "on port 9187, named
@@ -31,7 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from aiplat_gen.platform.engines import descriptor
+from aiplat_gen.platform.engines import descriptor, runtime_of
+from aiplat_gen.platform.engines.kserve import declared_ports
 from aiplat_gen.platform.pods import (
     CNPG_LABEL,
     CNPG_METRICS_PORT,
@@ -90,11 +90,12 @@ def scrape_targets(profile: Profile) -> list[ScrapeTarget]:
         return targets
     for model in profile.spec.models:
         engine = descriptor(model.engine)
-        if engine.metrics is None:
+        served = runtime_of(model).metrics_port or engine.metrics_port
+        if engine.kserve_settings and served not in declared_ports(model, runtime_of(model)):
             continue
         targets.append(ScrapeTarget("model", model.name, model.namespace,
-                                    model_selector(model.name), engine.metrics_port.name,
-                                    engine.metrics_port.number, engine.metrics_path))
+                                    model_selector(model.name), served.name, served.number,
+                                    engine.metrics_path))
     stores: list[VectorDatabase | Cache] = [*profile.spec.vector_databases, *profile.spec.caches]
     for store in stores:
         if isinstance(store, VectorDatabase) and not store.runs_in_cluster:

@@ -7,6 +7,8 @@
   the `metrics` port (Triton, 8002) every `prometheus.scrapeInterval`, and copies the pod label
   `ai.platform/model` onto the series as `ai_platform_model` (`podTargetLabels`), which the
   queries select Triton and HTTP series by;
+- a PodMonitor per KServe predictor in `Standard` mode, on its runtime's metrics port (no alerts
+  or dashboard row yet: `platform.engines.kserve` says why);
 - a PodMonitor per data store that exports metrics (Redis with `redis.exporter`, Weaviate with
   `weaviate.metrics`, PostgreSQL run by CloudNativePG), on the pods' `metrics` port. Monitors
   and the network policies' Prometheus rules come from one list, `platform.scraping`;
@@ -54,9 +56,9 @@ def render(ctx: RenderContext) -> Rendered:
     monitored = {m.name for m in models}
     objects: list[dict[str, Any]] = []
     for target in scrape_targets(profile):
-        if target.kind == "store":
-            objects += store_monitor(ctx, obs, target)
-        elif target.name in monitored:
+        if target.kind == "store" or target.name not in monitored:
+            objects += pod_monitor(ctx, obs, target)
+        else:
             objects += monitor(ctx, obs, next(m for m in models if m.name == target.name))
     if not models:
         return Rendered(objects=objects)
@@ -93,18 +95,22 @@ def monitor(ctx: RenderContext, obs: Observability, model: Model) -> list[dict[s
                       pod_target_labels=POD_TARGET_LABELS, endpoints=[endpoint])
 
 
-def store_monitor(ctx: RenderContext, obs: Observability, target: ScrapeTarget
-                  ) -> list[dict[str, Any]]:
-    """The PodMonitor of a data store's metrics port."""
+def pod_monitor(ctx: RenderContext, obs: Observability, target: ScrapeTarget
+                ) -> list[dict[str, Any]]:
+    """The PodMonitor of a data store's metrics port, or of a KServe predictor's (KServe names
+    and labels the predictor Service itself, so pods are selected directly)."""
     prometheus = obs.prometheus
     endpoint: dict[str, Any] = {"port": target.port_name, "interval": prometheus.scrape_interval}
     if target.path is not None:
         endpoint["path"] = target.path
+    model = {MODEL_LABEL: target.name} if target.kind == "model" else {}
     return ctx.render("observability/podmonitor.yaml.j2", name=target.name,
                       namespace=target.namespace,
-                      labels={**labels(ctx.profile, target.name, COMPONENT),
+                      labels={**labels(ctx.profile, target.name, COMPONENT, **model),
                               **prometheus.monitor_labels},
-                      selector=target.pod_labels, pod_target_labels=[], endpoints=[endpoint])
+                      selector=target.pod_labels,
+                      pod_target_labels=POD_TARGET_LABELS if model else [],
+                      endpoints=[endpoint])
 
 
 def tracing_args(profile: Profile) -> list[str]:
