@@ -13,7 +13,8 @@ from typing import Any, get_args
 import pytest
 
 from aiplat_gen.checks.validate import validate_file
-from aiplat_gen.platform.engines import ENGINES, EngineDescriptor, descriptor
+from aiplat_gen.platform.engines import ENGINES, EngineDescriptor, descriptor, runtime_of
+from aiplat_gen.platform.engines.kserve import declared_ports
 from aiplat_gen.platform.facts.metrics import METRICS, Metric
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Engine
@@ -98,17 +99,21 @@ def test_descriptors_agree_with_the_rendered_objects(profile: str) -> None:
             (isvc,) = _find(objects, {"InferenceService"}, model.name, ns)
             assert "model" in isvc["spec"]["predictor"]
         monitors = _find(objects, {"ServiceMonitor", "PodMonitor"}, model.name, ns)
-        if d.metrics is None or spec_profile.spec.observability is None:
+        # KServe: the runtime's metrics port, scraped where aiplat-gen declares it.
+        metrics_port = runtime_of(model).metrics_port or d.metrics_port
+        scraped = spec_profile.spec.observability is not None and (
+            not d.kserve_settings or metrics_port in declared_ports(model, runtime_of(model)))
+        if not scraped:
             assert not monitors
         else:
             (monitor,) = monitors
             key = "endpoints" if monitor["kind"] == "ServiceMonitor" else "podMetricsEndpoints"
             (endpoint,) = monitor["spec"][key]
-            assert (endpoint["port"], endpoint["path"]) == (d.metrics_port.name, d.metrics_path)
+            assert (endpoint["port"], endpoint["path"]) == (metrics_port.name, d.metrics_path)
         (policy,) = _find(objects, {"NetworkPolicy"}, f"workload-{model.name}", ns)
         ingress = {p["port"] for rule in policy["spec"].get("ingress", [])
                    for p in rule.get("ports", [])}
-        assert d.metrics_port.number in ingress
+        assert not scraped or metrics_port.number in ingress
         for backend in _backends(objects, model.name, ns):
             assert backend == (model.name + d.service_suffix, d.service_port)
     if profile == "prod":

@@ -46,7 +46,10 @@ def observed(request: pytest.FixtureRequest) -> Observed:
 
 def test_every_model_server_is_scraped_through_its_metrics_port(observed: Observed) -> None:
     profile, full, obs = observed
-    monitors = {o["metadata"]["name"]: o for k in MONITOR_KINDS for o in _kind(full, k)}
+    monitors = {o["metadata"]["name"]: o for k in MONITOR_KINDS for o in _kind(full, k)
+                if "ai.platform/model" in o["metadata"]["labels"]
+                and o["metadata"]["name"] in {m.name for m in profile.spec.models
+                                              if m.engine != "kserve"}}
     services = {o["metadata"]["name"]: o for o in _kind(full, "Service")}
     served = [m for m in profile.spec.models if m.engine in ("vllm", "triton")]
     assert sorted(monitors) == sorted(m.name for m in served)

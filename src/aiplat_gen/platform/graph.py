@@ -11,7 +11,8 @@ purpose:
 - the pods of one store among themselves (Weaviate gossip, data and Raft ports; PostgreSQL
   replication and the CloudNativePG instance manager), the CloudNativePG operator -> its
   instances (8000, 5432) and the instances -> the Kubernetes API (when its addresses are named);
-- Prometheus -> every metrics port; every workload -> cluster DNS (53, UDP and TCP);
+- Prometheus -> every metrics port (`scraping.scrape_targets`, which the monitors follow too);
+  every workload -> cluster DNS (53, UDP and TCP);
 - an object store repository's credentials (`platform.cloud_credentials`): HTTPS to the S3
   (and, for IRSA, STS) endpoints of the bucket's region or to Google's storage and token
   hosts, and the node-local credentials endpoint (EKS Pod Identity Agent, GKE metadata
@@ -39,19 +40,17 @@ from aiplat_gen.platform import cloud_credentials
 from aiplat_gen.platform.engines import EnginePort, descriptor
 from aiplat_gen.platform.pods import (
     CNPG_LABEL,
-    CNPG_METRICS_PORT,
     CNPG_STATUS_PORT,
     POSTGRES_PORT,
-    REDIS_EXPORTER_PORT,
     REDIS_PORT,
     WEAVIATE_GRPC_PORT,
     WEAVIATE_HTTP_PORT,
-    WEAVIATE_METRICS_PORT,
     WEAVIATE_RAFT_PORTS,
     model_selector,
     store_selector,
     weights_job_selector,
 )
+from aiplat_gen.platform.scraping import ScrapeTarget, scrape_targets
 from aiplat_gen.platform.workload_resources import fetches_in_pod, weights_job
 from aiplat_gen.profile.schema.data import Cache, VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
@@ -175,11 +174,6 @@ def model_ports(model: Model) -> tuple[Port, ...]:
     return tuple(_port(p) for p in descriptor(model.engine).api_ports)
 
 
-def model_metrics_port(model: Model) -> Port:
-    """Where Prometheus scrapes the model (vLLM and KServe: the HTTP port)."""
-    return _port(descriptor(model.engine).metrics_port)
-
-
 def model_labels(model: Model) -> dict[str, str]:
     """Labels selecting the model's pods (all engines, KServe predictors included)."""
     return model_selector(model.name)
@@ -237,15 +231,11 @@ def _is_cnpg(store: VectorDatabase | Cache) -> bool:
         store.pgvector_settings.operator == "cloudnative-pg"
 
 
-def _metrics_port(store: VectorDatabase | Cache) -> Port | None:
-    if isinstance(store, Cache):
-        return Port(REDIS_EXPORTER_PORT, name="metrics") if store.redis.exporter else None
-    if store.engine == "weaviate":
-        return Port(WEAVIATE_METRICS_PORT, name="metrics") \
-            if store.weaviate_settings.metrics else None
-    if _is_cnpg(store):
-        return Port(CNPG_METRICS_PORT, name="metrics")
-    return None
+def _scrape(g: _Builder, prometheus: str, node: str, target: ScrapeTarget | None) -> None:
+    """Prometheus -> the node on its metrics port: the targets of `scraping`, which the
+    monitors are rendered from too."""
+    if target is not None:
+        g.edge(prometheus, node, (Port(target.port, name=target.port_name),), "metrics")
 
 
 def prometheus_namespace(profile: Profile) -> str:
@@ -282,6 +272,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
     dns = g.add(Node("dns", "dns", "kube-dns", DNS_NAMESPACE, dict(DNS_LABELS)))
     prometheus = g.add(Node("prometheus", "prometheus", "prometheus",
                             prometheus_namespace(profile), dict(policies.prometheus.pod_labels)))
+    scraped = {(t.kind, t.name): t for t in scrape_targets(profile)}
     stores: dict[str, VectorDatabase | Cache] = {d.name: d for d in spec.vector_databases}
     stores.update({c.name: c for c in spec.caches})
     for model in spec.models:
@@ -334,7 +325,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
                 g.edge(job, g.host(host), (Port(HTTPS, name="https"),), "weights")
             g.edge(job, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                    "dns")
-        g.edge(prometheus, node, (model_metrics_port(model),), "metrics")
+        _scrape(g, prometheus, node, scraped.get(("model", model.name)))
         g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                "dns")
     for store in stores.values():
@@ -355,9 +346,7 @@ def platform_graph(profile: Profile) -> PlatformGraph:
                                  cidrs=tuple(policies.api_server_cidrs)))
                 g.edge(node, api, (Port(policies.api_server_port, name="https"),),
                        "kubernetes-api")
-        metrics = _metrics_port(store)
-        if metrics is not None:
-            g.edge(prometheus, node, (metrics,), "metrics")
+        _scrape(g, prometheus, node, scraped.get(("store", store.name)))
         g.edge(node, dns, (Port(DNS_PORT, "UDP", "dns"), Port(DNS_PORT, "TCP", "dns-tcp")),
                "dns")
     return PlatformGraph(tuple(g.nodes.values()), tuple(g.edges))

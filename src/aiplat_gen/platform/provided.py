@@ -18,6 +18,7 @@ from typing import Literal
 from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.facts.charts import CHART_NAMESPACES
 from aiplat_gen.platform.facts.controllers import CONTROLLERS
+from aiplat_gen.platform.scraping import scrape_targets
 from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.cluster_provides import Controller
 from aiplat_gen.profile.schema.profile import Profile
@@ -184,8 +185,8 @@ def _controller_uses(profile: Profile) -> Iterator[Reference]:
     if spec.gateway is not None:
         for name in GATEWAY_CONTROLLERS[spec.gateway.provider]:
             yield _use(name, ("spec", "gateway", "provider"), f"gateway {spec.gateway.name!r}")
-    if spec.observability is not None and monitored_models(profile):
-        yield _use("prometheus-operator", ("spec", "observability"), "the model monitors")
+    if spec.observability is not None and scrape_targets(profile):
+        yield _use("prometheus-operator", ("spec", "observability"), "the monitors")
     operator = spec.gpu_operator
     if operator.enabled and operator.dcgm_service_monitor:
         yield _use("prometheus-operator", ("spec", "gpuOperator", "dcgmServiceMonitor"),

@@ -94,6 +94,9 @@ class Runtime:
     repository, whose layout is the model's own)."""
     api: ServedApi
     """The HTTP API it serves to clients (what the gateway routes to)."""
+    metrics_port: EnginePort | None = None
+    """Where it exports Prometheus metrics when it differs by runtime (KServe); None: the
+    engine's `metrics_port`."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplat_gen.platform.engines.kserve import KSERVE
+from aiplat_gen.platform.engines import runtime_of
+from aiplat_gen.platform.engines.kserve import KSERVE, declared_ports
 from aiplat_gen.platform.workload_resources import fetches_weights
 from aiplat_gen.render.components.base import RenderContext, Rendered
 from aiplat_gen.render.components.serving_common import (
@@ -133,11 +134,15 @@ def model_container(mc: ModelContext, revision: str) -> dict[str, Any]:
         names = model.triton.models if model.triton else []
         args = ["--model-control-mode=explicit", *(f"--load-model={n}" for n in names)]
     container: dict[str, Any] = {"modelFormat": {"name": runtime}}
+    # Declared so the PodMonitor can select the metrics port (`engines.kserve`).
+    ports = [{"name": p.name, "containerPort": p.number, "protocol": "TCP"}
+             for p in declared_ports(model, runtime_of(model))]
     if model.image:
         container["image"] = model.image
     container.update({
         "args": [*args, *model.extra_args],
         "env": env,
+        **({"ports": ports} if ports else {}),
         "lifecycle": prestop(),
         # KServe names the container (its descriptor's `server_container`).
         "resources": server_resources(mc)[1],

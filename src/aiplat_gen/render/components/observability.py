@@ -7,6 +7,11 @@
   the `metrics` port (Triton, 8002) every `prometheus.scrapeInterval`, and copies the pod label
   `ai.platform/model` onto the series as `ai_platform_model` (`podTargetLabels`), which the
   queries select Triton and HTTP series by;
+- a PodMonitor per KServe predictor in `Standard` mode, on its runtime's metrics port (no alerts
+  or dashboard row yet: `platform.engines.kserve` says why);
+- a PodMonitor per data store that exports metrics (Redis with `redis.exporter`, Weaviate with
+  `weaviate.metrics`, PostgreSQL run by CloudNativePG), on the pods' `metrics` port. Monitors
+  and the network policies' Prometheus rules come from one list, `platform.scraping`;
 - a PrometheusRule `<platform>-models` in `spec.observability.namespace`, labelled with
   `prometheus.ruleLabels`, with the alerts of `alerts` (see that module for the list);
 - the Grafana dashboard ConfigMap `<platform>-models-dashboard` (see `dashboards`).
@@ -23,6 +28,7 @@ from typing import Any
 
 from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.pods import MODEL_LABEL
+from aiplat_gen.platform.scraping import ScrapeTarget, scrape_targets
 from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.observability import Observability
 from aiplat_gen.profile.schema.profile import Profile
@@ -45,11 +51,17 @@ def render(ctx: RenderContext) -> Rendered:
     profile = ctx.profile
     obs = profile.spec.observability
     models = monitored_models(profile)
-    if obs is None or not models:
+    if obs is None:
         return Rendered()
+    monitored = {m.name for m in models}
     objects: list[dict[str, Any]] = []
-    for model in models:
-        objects += monitor(ctx, obs, model)
+    for target in scrape_targets(profile):
+        if target.kind == "store" or target.name not in monitored:
+            objects += pod_monitor(ctx, obs, target)
+        else:
+            objects += monitor(ctx, obs, next(m for m in models if m.name == target.name))
+    if not models:
+        return Rendered(objects=objects)
     platform = profile.spec.platform.name
     rules_name = f"{platform}-models"
     objects += ctx.render("observability/prometheusrule.yaml.j2", name=rules_name,
@@ -81,6 +93,24 @@ def monitor(ctx: RenderContext, obs: Observability, model: Model) -> list[dict[s
                               **prometheus.monitor_labels},
                       selector=selector(model_context(ctx.profile, model)),
                       pod_target_labels=POD_TARGET_LABELS, endpoints=[endpoint])
+
+
+def pod_monitor(ctx: RenderContext, obs: Observability, target: ScrapeTarget
+                ) -> list[dict[str, Any]]:
+    """The PodMonitor of a data store's metrics port, or of a KServe predictor's (KServe names
+    and labels the predictor Service itself, so pods are selected directly)."""
+    prometheus = obs.prometheus
+    endpoint: dict[str, Any] = {"port": target.port_name, "interval": prometheus.scrape_interval}
+    if target.path is not None:
+        endpoint["path"] = target.path
+    model = {MODEL_LABEL: target.name} if target.kind == "model" else {}
+    return ctx.render("observability/podmonitor.yaml.j2", name=target.name,
+                      namespace=target.namespace,
+                      labels={**labels(ctx.profile, target.name, COMPONENT, **model),
+                              **prometheus.monitor_labels},
+                      selector=target.pod_labels,
+                      pod_target_labels=POD_TARGET_LABELS if model else [],
+                      endpoints=[endpoint])
 
 
 def tracing_args(profile: Profile) -> list[str]:
