@@ -91,8 +91,14 @@ def test_check_works_offline_with_no_option(workspace: Path, cli: Callable[..., 
     monkeypatch.setenv("AIPLAT_GEN_CACHE", str(tmp_path_factory.getbasetemp() / "crd-cache"))
     assert cli("render", "--all").exit_code == 0
     for validator in ("auto", "none"):  # kubeconform, and in-process
-        result = cli("check", "--all", "--policy", "--kubeconform", validator)
+        result = cli("check", "--all", "--kubeconform", validator)
         assert result.exit_code == 0, result.output
+        assert result.stdout.rstrip().endswith(": ok"), result.stdout
+        # With the policy rules: only the examples' placeholder sha256 (64 zeros) is refused.
+        result = cli("check", "--all", "--policy", "--kubeconform", validator)
+        assert result.exit_code == 1, result.output
+        findings = result.stdout.splitlines()[:-1]
+        assert findings and all("policy weights-checksum:" in f for f in findings), findings
         assert result.stdout.rstrip().endswith("policy exception(s) declared"), result.stdout
 
 
