@@ -148,7 +148,8 @@ def test_every_hint_to_render_is_a_command_that_works(empty: Path,
     command they quote runs (a bare `aiplat-gen render` exits 2)."""
     assert cli("init").exit_code == 0
     assert cli("render", "--all").exit_code == 0
-    (empty / "output" / "base" / "kustomization.yaml").write_text("edited\n")
+    # Drift the quoted command repairs: an owned file gone (an edited one needs `--force`).
+    (empty / "output" / "base" / "kustomization.yaml").unlink()
     stale = cli("render", "--all", "--check")
     assert stale.exit_code == 3
     hinted = re.findall(r"run `aiplat-gen ([^`]+)`", stale.stderr)

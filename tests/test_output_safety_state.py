@@ -91,7 +91,7 @@ def test_edited_owned_file_is_refused_then_forced(states: dict[str, Any], out: P
     check = _timed(lambda: render(states["B"], out, "--check"))
     assert check.exit_code == 3 and f"{_EDITED} (edited since aiplat-gen wrote it)" in check.stderr
     diff = _timed(lambda: render(states["B"], out, "--diff"))
-    assert diff.exit_code == 0 and "-# my tweak" in diff.stdout
+    assert diff.exit_code == 1 and "-# my tweak" in diff.stdout  # 1: there are differences
     forced = _timed(lambda: render(states["B"], out, "--force"))
     assert forced.exit_code == 0, forced.output
     assert snapshot(out) == states["tree_b"]

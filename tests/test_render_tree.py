@@ -135,7 +135,7 @@ def test_stale_owned_files_are_removed_edited_ones_refused(workspace: Path,
     assert tree_bytes(out) == before
     check = cli("render", "staging", "--check")
     assert check.exit_code == 3 and "(edited since aiplat-gen wrote it)" in check.stderr
-    assert cli("render", "staging", "--diff").exit_code == 0
+    assert cli("render", "staging", "--diff").exit_code == 1  # it shows the edit undone
     assert cli("render", "staging", "--force").exit_code == 0
     assert not quota_patch.exists()  # no longer rendered: the edited copy is discarded
     assert cli("render", "--all", "--check").exit_code == 0

@@ -45,6 +45,11 @@ def _run(action: Callable[[], T], fmt: str | None = None) -> T:
         for path in exc.stale:
             typer.echo(f"  {path}", err=True)
         typer.echo("run `aiplat-gen render --all` and commit the result", err=True)
+        from aiplat_gen.output.writer import EDITED_MARK
+
+        if any(path.endswith(EDITED_MARK) for path in exc.stale):
+            typer.echo("(an edited file is refused: carry the edit into the profile or a "
+                       "--templates-dir override, or add --force to discard it)", err=True)
         raise typer.Exit(ExitCode.DRIFT) from None
     except AiplatError as exc:
         if exc.diagnostics:

@@ -54,8 +54,10 @@ from aiplat_gen.output.record import (
     valid_rel,
 )
 
-__all__ = ["RECORD", "STAGING_PREFIX", "Changes", "Outcome", "apply", "changes", "diff",
-           "drift", "read_record", "record_text", "recover", "unified_diff"]
+__all__ = ["EDITED_MARK", "RECORD", "STAGING_PREFIX", "Changes", "Outcome", "apply", "changes",
+           "diff", "drift", "read_record", "record_text", "recover", "unified_diff"]
+EDITED_MARK = " (edited since aiplat-gen wrote it)"
+"""How `drift` marks an owned file someone edited (a render refuses it without --force)."""
 
 
 @dataclass(frozen=True)
@@ -474,7 +476,7 @@ def drift(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope
     if not record_path.is_file() or record_path.read_text("utf-8") != record_text(todo.record):
         stale = sorted({*stale, RECORD})
     edited = set(todo.edited)
-    return [f"{rel} (edited since aiplat-gen wrote it)" if rel in edited else rel
+    return [f"{rel}{EDITED_MARK}" if rel in edited else rel
             for rel in stale]
 
 
