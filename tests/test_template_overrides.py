@@ -31,16 +31,20 @@ def _builtin(name: str = SERVICE) -> str:
 
 
 _ESCAPE = "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}\n"
+AFTER_BUILTIN = -1
+"""The line just after the built-in template's last one (where an appended line lands, and
+where Jinja reports a block left open)."""
 _CASES: dict[str, tuple[Callable[[], str], str, int]] = {
     # case: (override text, expected message, line)
-    "sandbox-escape": (lambda: _builtin() + "# " + _ESCAPE, "refused by the sandbox", 11),
+    "sandbox-escape": (lambda: _builtin() + "# " + _ESCAPE, "refused by the sandbox",
+                       AFTER_BUILTIN),
     "sandbox-mutation": (lambda: "{% set l = [] %}{{ l.append(1) }}\n" + _builtin(),
                          "refused by the sandbox", 1),
     "undefined-name": (lambda: "apiVersion: v1\nkind: Service\nmetadata: {{ nosuch }}\n",
                        "undefined name", 3),
     "syntax-error": (lambda: "apiVersion: v1\n{% if %}\n", "template syntax error", 2),
     "unclosed-block": (lambda: "{% for x in ports %}\n" + _builtin(), "template syntax error",
-                       11),
+                       AFTER_BUILTIN),
     "division-by-zero": (lambda: "apiVersion: v1\nx: {{ 1/0 }}\n", "ZeroDivisionError", 2),
     "invalid-yaml": (lambda: "apiVersion: v1\nkind: [\n", "not valid YAML", 1),
     "a-list": (lambda: "- apiVersion: v1\n- kind: Service\n", "not a mapping", 1),
@@ -55,6 +59,8 @@ _CASES: dict[str, tuple[Callable[[], str], str, int]] = {
 def test_broken_override_is_located_exit_1(case: str, workspace: Path,
                                            cli: Callable[..., Result]) -> None:
     text, message, line = _CASES[case]
+    if line == AFTER_BUILTIN:
+        line = len(_builtin().splitlines()) + 1
     folder = _override(workspace, text())
     start = time.monotonic()
     result = cli("render", "--all", "--templates-dir", str(folder))
