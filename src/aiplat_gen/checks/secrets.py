@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.memo import per_object
 from aiplat_gen.core.redact import HARMLESS, secret_key, secret_kind
 from aiplat_gen.platform.secrets import synced_secrets
 from aiplat_gen.profile.locator import Locator
@@ -60,8 +61,10 @@ def _after_secret_flag(items: list[object]) -> Iterator[tuple[int, str, str]]:
             yield index, flag, value
 
 
-def find_literal_secrets(profile: Profile) -> list[LiteralSecret]:
-    """Every string of the profile that looks like a credential, once per place."""
+@per_object(4)
+def find_literal_secrets(profile: Profile) -> tuple[LiteralSecret, ...]:
+    """Every string of the profile that looks like a credential, once per place (computed once
+    per profile: `validate` reads it twice)."""
     found: dict[Loc, LiteralSecret] = {}
     for visit in visits(profile):
         last = visit.loc[-1] if visit.loc else None
@@ -82,7 +85,7 @@ def find_literal_secrets(profile: Profile) -> list[LiteralSecret]:
             kind = secret_kind(last)
             if kind is not None:
                 found.setdefault(visit.loc, LiteralSecret(visit.loc, kind, last))
-    return list(found.values())
+    return tuple(found.values())
 
 
 def literal_secrets(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

@@ -28,6 +28,7 @@ tokens" (`hf_`); AWS IAM "Unique identifiers" (`AKIA` access keys, `ASIA` tempor
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -72,11 +73,12 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
 ENTROPY_LIMIT = 4.5
 
 
-def key_words(key: str) -> list[str]:
+@functools.lru_cache(maxsize=65536)
+def key_words(key: str) -> tuple[str, ...]:
     """`HF_TOKEN` -> [hf, token]; `openaiApiKey` -> [openai, api, key]; `--api-key` ->
     [api, key]."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key)
-    return [w.lower() for w in re.split(r"[\s_.\-/]+", spaced) if w]
+    return tuple(w.lower() for w in re.split(r"[\s_.\-/]+", spaced) if w)
 
 
 def secret_key(key: str) -> bool:
@@ -131,8 +133,10 @@ def assignment_kind(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
 def secret_kind(text: str) -> str | None:
-    """What kind of credential a profile string holds (the first found), or None."""
+    """What kind of credential a profile string holds (the first found), or None. (Cached: a
+    fleet's profile repeats most of its strings once per model.)"""
     return next((kind for _, _, kind in shape_spans(text)), None) or assignment_kind(text)
 
 

@@ -14,9 +14,9 @@ reference that names nothing resolves to None, for the checks to report; it neve
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
+from aiplat_gen.core.memo import per_object
 from aiplat_gen.platform.engines import runtime_of
 from aiplat_gen.platform.facts.models import ARCHITECTURES, Architecture
 from aiplat_gen.platform.memory import Device, MemoryFit, device_for, fit
@@ -154,27 +154,8 @@ def _build(profile: Profile) -> ResolvedPlatform:
                             tuple(_data_services(profile)), devices)
 
 
-class _Identity:
-    """A profile as a cache key: the object, not its value (hashing a profile would walk it)."""
-
-    __slots__ = ("profile",)
-
-    def __init__(self, profile: Profile) -> None:
-        self.profile = profile
-
-    def __hash__(self) -> int:
-        return id(self.profile)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Identity) and other.profile is self.profile
-
-
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def _cached(key: _Identity) -> ResolvedPlatform:
-    return _build(key.profile)
-
-
+@per_object(CACHE_SIZE)
 def resolve(profile: Profile) -> ResolvedPlatform:
     """The resolved view of a schema-valid profile, computed once per profile object (profiles
     are frozen, so the view cannot go stale)."""
-    return _cached(_Identity(profile))
+    return _build(profile)

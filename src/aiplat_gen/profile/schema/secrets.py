@@ -22,6 +22,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, model_validator
 
+from aiplat_gen.core.memo import per_object
 from aiplat_gen.profile.schema.types import DnsLabel, Strict
 
 # A Go duration as External Secrets reads it (`1h`, `30m`, `1h30m`).
@@ -127,20 +128,11 @@ def walk(model: BaseModel, loc: Loc = (), namespace: str | None = None) -> Itera
         yield from _walk_value(getattr(model, name), (*loc, key), namespace, markers, model)
 
 
+@per_object(2)  # a large profile has a million values: keep few
 def visits(model: BaseModel) -> tuple[Visit, ...]:
     """`walk(model)`, kept for the last two models: the checks and the components walk the same
     profile several times."""
-    for kept, found in _VISITS:
-        if kept is model:
-            return found
-    found = tuple(walk(model))
-    _VISITS.insert(0, (model, found))
-    del _VISITS[_VISITS_KEPT:]
-    return found
-
-
-_VISITS: list[tuple[BaseModel, tuple[Visit, ...]]] = []
-_VISITS_KEPT = 2  # a large profile has a million values: keep few
+    return tuple(walk(model))
 
 
 @dataclass(frozen=True)
@@ -191,7 +183,8 @@ class FoundSecretRef:
     namespace: str | None
 
 
-def secret_refs(model: BaseModel) -> list[FoundSecretRef]:
+@per_object(4)
+def secret_refs(model: BaseModel) -> tuple[FoundSecretRef, ...]:
     """Every `SecretRef` anywhere in the profile, in document order."""
-    return [FoundSecretRef(v.loc, v.value, v.namespace) for v in visits(model)
-            if isinstance(v.value, SecretRef)]
+    return tuple(FoundSecretRef(v.loc, v.value, v.namespace) for v in visits(model)
+            if isinstance(v.value, SecretRef))
