@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CRD_SCHEMAS = SHARED / "schemas" / "crds"
 GPU_OPERATOR_VALUES = SHARED / "reference" / "gpu-operator" / "values-v26.7.0.yaml"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests keep nothing in the user's cache (`render` keeps reusable renders there,
+    `check` its schemas): one cache folder per test run, unless a test sets its own."""
+    os.environ["AIPLAT_GEN_CACHE"] = tempfile.mkdtemp(prefix="aiplat-gen-tests-cache-")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

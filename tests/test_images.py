@@ -12,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from aiplat_gen.checks.selection import Settings
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.render.scaffold import EXAMPLES, example_files
 from aiplat_gen.verify.check.images import (
     CONTAINER_LISTS,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aiplat_gen.checks.selection import Settings, family, select, validate_many
+from aiplat_gen.checks.selection import family, select, validate_many
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.output import tree
 from aiplat_gen.output.tree import DEFAULT_TARGETS, Tree, Unit, lay_out, paths, render_tree
 from aiplat_gen.reports.plan import build_plan

@@ -16,7 +16,8 @@ import pytest
 import yaml
 from typer.testing import Result
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.render.scaffold import EXAMPLES
 from aiplat_gen.verify.kube.controlplane import control_plane, crd_snapshot, find_binaries
 from aiplat_gen.verify.simulate import SimulateOptions, crd_files, simulate_environment

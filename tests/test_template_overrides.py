@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from aiplat_gen.render.templating import builtin_templates_dir
+from aiplat_gen.core.package import templates_dir as builtin_templates_dir
 from conftest import tree_bytes
 
 SERVICE = "serving/service.yaml.j2"

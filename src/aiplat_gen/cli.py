@@ -111,8 +111,8 @@ def validate(
     fmt: FormatOpt = None,
 ) -> None:
     """Check profiles (schema and cross-layer facts) without rendering. Exit 1 if invalid."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import validate as verb
+    from aiplat_gen.core.settings import Settings
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     chosen = _choice(fmt or default_format(), verb.FORMATS, "--format")
@@ -143,8 +143,8 @@ def render(
     fmt: FormatOpt = None,
 ) -> None:
     """Render profiles (with the profiles they extend) into the output folder."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import render as verb
+    from aiplat_gen.core.settings import Settings
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     if fmt is not None:
@@ -234,8 +234,8 @@ def check(
     """Build each rendered overlay with kustomize and validate every object against the
     Kubernetes and CRD schemas. Exit 1 on any finding, a missing schema included. With
     --cluster, dry-run every object on your cluster instead (exit 1 on a refusal)."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import check as verb
+    from aiplat_gen.core.settings import Settings
     from aiplat_gen.reports.diagnostics import default_format
     from aiplat_gen.verify.check import CheckOptions
 
@@ -278,8 +278,8 @@ def simulate(
     controllers, scheduler; nodes made from the profile's pools): every object accepted, every
     pod admitted and bound at min and max replicas, the scheduler in agreement with `plan`.
     Exit 1 on a refusal or an unscheduled pod."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import simulate as verb
+    from aiplat_gen.core.settings import Settings
     from aiplat_gen.verify.simulate import SimulateOptions
 
     fmt = _choice(fmt, verb.FORMATS, "--format")
@@ -299,8 +299,8 @@ def images(
     fmt: Annotated[str, typer.Option("--format", help="text (one per line) or json.")] = "text",
 ) -> None:
     """List the container images the profiles pin (what CI scans for vulnerabilities)."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import images as verb
+    from aiplat_gen.core.settings import Settings
 
     fmt = _choice(fmt, verb.FORMATS, "--format")
     request = verb.ImagesRequest(refs or [], all_profiles, Settings(profiles_dir=profiles_dir))
@@ -318,8 +318,8 @@ def plan(
 ) -> None:
     """GPUs at min and max replicas per model, namespace and node pool, against quotas and what
     the pools offer; memory fit per model; cost per hour with prices; scheduling warnings."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import plan as verb
+    from aiplat_gen.core.settings import Settings
     from aiplat_gen.reports.diagnostics import default_format, format_diagnostics
 
     fmt = _choice(fmt, verb.FORMATS, "--format")
@@ -340,8 +340,8 @@ def graph(
 ) -> None:
     """The platform graph (gateway -> models -> data services, with ports) as a Mermaid
     flowchart."""
-    from aiplat_gen.checks.selection import Settings
     from aiplat_gen.commands import graph as verb
+    from aiplat_gen.core.settings import Settings
 
     request = verb.GraphRequest(ref, Settings(profiles_dir=profiles_dir), all_flows)
     typer.echo(_run(lambda: verb.graph(request)), nl=False)

@@ -15,6 +15,7 @@ from aiplat_gen.core.errors import (
     UsageError,
     merge_duplicates,
 )
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.profile.merge import (
     Loaded,
     ProfileSource,
@@ -22,15 +23,6 @@ from aiplat_gen.profile.merge import (
     locate,
     profile_names,
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where profiles, output and template overrides live."""
-
-    profiles_dir: Path = Path("profiles")
-    out_dir: Path = Path("output")
-    templates_dir: Path | None = None
 
 
 def select(refs: list[str], all_profiles: bool, settings: Settings) -> list[tuple[str, Path]]:

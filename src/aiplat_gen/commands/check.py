@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiplat_gen.checks.selection import Settings
 from aiplat_gen.commands import Reporter, writes
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.verify import check as checking
 from aiplat_gen.verify.check import report as check_report
 from aiplat_gen.verify.check.cluster import ClusterReport, check_cluster, format_cluster_report

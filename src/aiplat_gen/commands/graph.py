@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.reports.mermaid import platform_flowchart
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from aiplat_gen.checks.selection import Settings
 from aiplat_gen.commands import Reporter, writes
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.verify.check.images import pinned_images
 
 

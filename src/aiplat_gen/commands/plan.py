@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO
 
-from aiplat_gen.checks.selection import Settings
 from aiplat_gen.commands import Reporter, writes
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.reports import plan_report
 from aiplat_gen.reports.console import print_report
 from aiplat_gen.reports.plan import Plan, plan_profile

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiplat_gen.checks.selection import Settings, family, select, validate_many
-from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core.errors import Diagnostic, DriftError, UsageError
-from aiplat_gen.output import folder, tree, writer
-from aiplat_gen.profile.loader import display_path
+from aiplat_gen.core.settings import Settings
+from aiplat_gen.output import folder, reuse, writer
 from aiplat_gen.reports import diagnostics
-from aiplat_gen.reports.plan import build_plan
-from aiplat_gen.reports.summary import Summary
+
+# Validation and rendering (pydantic, Jinja, the components) are imported by `_render` only: a
+# render whose inputs and output folder are unchanged is answered from `output.reuse` without
+# them.
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,9 @@ class RenderRequest:
 class RenderResult:
     """What a render produced and did."""
 
-    profiles: list[ValidatedProfile]
+    names: list[str]  # the profiles rendered (those named and their parents)
     files: dict[str, str]
+    owners: dict[str, str]
     objects: dict[str, int]
     outcome: writer.Outcome | None = None
     diff: str = ""
@@ -45,13 +46,45 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
 
     `output/README.md` (owned by the root profile) sums up every profile of the folder that
     validates, so the sibling profiles are rendered too, for the summary only: their files are
-    laid out, then left out of what is written."""
+    laid out, then left out of what is written.
+
+    When nothing changed since a render left the output folder as it is (`output.reuse`), its
+    result is reused: nothing is validated, rendered or written (not with --diff or --force)."""
     settings = request.settings
     folder.check_out_dir(settings.out_dir, settings.profiles_dir)
     templates = settings.templates_dir
     if templates is not None and not templates.is_dir():
         what = "is not a folder" if templates.exists() else "does not exist"
         raise UsageError(f"--templates-dir {templates} {what}")
+    key = None
+    if not (request.diff or request.force):
+        key = reuse.key(request.refs, request.all_profiles, settings.profiles_dir,
+                        settings.out_dir, templates)
+        kept = reuse.unchanged(key, settings.out_dir, request.all_profiles)
+        if kept is not None:
+            return _reused(request, kept)
+    result = _render(request, step)
+    if not request.diff:  # written, or found up to date by --check
+        reuse.remember(key, settings.out_dir, result.files, result.owners, result.objects,
+                       result.names, result.warnings)
+    return result
+
+
+def _reused(request: RenderRequest, kept: reuse.Reused) -> RenderResult:
+    files = dict.fromkeys(kept.files, "")  # the texts are on disk; only their names are shown
+    outcome = None if request.check else writer.Outcome(unchanged=sorted(kept.files))
+    return RenderResult(names=kept.names, files=files, owners=kept.owners, objects=kept.objects,
+                        outcome=outcome, warnings=kept.warnings)
+
+
+def _render(request: RenderRequest, step: Callable[[str], None] | None) -> RenderResult:
+    from aiplat_gen.checks.selection import family, select, validate_many
+    from aiplat_gen.output import tree
+    from aiplat_gen.profile.loader import display_path
+    from aiplat_gen.reports.plan import build_plan
+    from aiplat_gen.reports.summary import Summary
+
+    settings = request.settings
     profiles = validate_many(select(request.refs, request.all_profiles, settings),
                              with_parents=True)
     scope = {vp.name for vp in profiles}
@@ -61,7 +94,7 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
                                (*tree.DEFAULT_TARGETS, Summary(chosen, plans)))
     files, owners = laid_out.of(scope)
     result = RenderResult(
-        profiles=profiles, files=files,
+        names=[vp.name for vp in profiles], files=files, owners=owners,
         objects={name: len(r.objects) for name, r in laid_out.renders.items() if name in scope},
         warnings=[w for vp in profiles for w in vp.warnings],
     )
@@ -86,7 +119,7 @@ def report(request: RenderRequest, result: RenderResult) -> str:
         return result.diff
     out = request.settings.out_dir
     objects = sum(result.objects.values())
-    names = ", ".join(vp.name for vp in result.profiles)
+    names = ", ".join(result.names)
     if request.check:
         return f"{out}: up to date ({len(result.files)} files, {objects} objects; {names})\n"
     done = result.outcome

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiplat_gen.checks.selection import Settings
 from aiplat_gen.commands import Reporter, writes
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.verify import simulate as sim
 from aiplat_gen.verify.simulate import report as sim_report
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.commands import Reporter, writes
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.reports.diagnostics import format_diagnostics
 
 

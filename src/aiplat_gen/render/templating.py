@@ -21,7 +21,6 @@ import functools
 import json
 import re
 import traceback
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import yaml
 
 from aiplat_gen.core import yamlio
 from aiplat_gen.core.errors import Diagnostic, Position, TemplateError
+from aiplat_gen.core.package import templates_dir
 
 _SLOTS = "_aiplat_slots"
 _TOKEN = re.compile(r"@@aiplat-slot-([0-9]+)@@")
@@ -45,22 +45,11 @@ def _to_yaml(context: jinja2.runtime.Context, value: Any) -> str:
     return f'"@@aiplat-slot-{len(slots) - 1}@@"'
 
 
-def builtin_templates_dir() -> Path:
-    """The templates shipped with the package; from a source checkout, the top-level folder."""
-    packaged = resources.files("aiplat_gen") / "templates"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[3] / "templates"
-    if checkout.is_dir():
-        return checkout
-    raise RuntimeError("aiplat-gen's templates are missing from the installation")
-
-
 @functools.cache
 def environment(override: Path | None = None) -> jinja2.Environment:
     """The Jinja environment; an override folder takes precedence over built-in templates."""
     search = [str(override)] if override else []
-    search.append(str(builtin_templates_dir()))
+    search.append(str(templates_dir()))
     kind = jinja2.sandbox.ImmutableSandboxedEnvironment if override else jinja2.Environment
     env = kind(
         loader=jinja2.FileSystemLoader(search),
@@ -160,7 +149,7 @@ def _check_documents(documents: list[Any], template: str, file: str,
                 raise _located(f"document {index} repeats {key[1]} {key[3]!r}: each object "
                                "once", file, 1)
             seen.add(key)
-    if not documents and builtin_templates_dir().joinpath(template).is_file() and _render(
+    if not documents and templates_dir().joinpath(template).is_file() and _render(
             template, None, view):
         raise _located(
             "the override renders no document where the built-in template renders objects "

@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
 from aiplat_gen.core.errors import Diagnostic
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
 from aiplat_gen.platform.memory import Device, kv_cache_tokens

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from aiplat_gen.checks.policy.engine import Finding, evaluate
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.core import yamlio
 from aiplat_gen.core.cache import cache_dir, usable_cache_dir
 from aiplat_gen.core.errors import UsageError
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.profile.loader import display_path
 from aiplat_gen.verify.kube import kustomize
 from aiplat_gen.verify.kube.build_cache import BuildCache

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.verify.kube import kustomize
 from aiplat_gen.verify.kube.api import ApiError, Client, from_kubeconfig, private_dir
 from aiplat_gen.verify.simulate.cluster import operator_namespaces

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.render.components.base import RenderContext
 from aiplat_gen.render.pipeline import render_full
 

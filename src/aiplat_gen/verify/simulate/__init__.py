@@ -24,10 +24,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from aiplat_gen.checks.selection import Settings, select, validate_many
+from aiplat_gen.checks.selection import select, validate_many
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core.cache import cache_dir
 from aiplat_gen.core.errors import UsageError
+from aiplat_gen.core.settings import Settings
 from aiplat_gen.platform import provided
 from aiplat_gen.platform.memory import device_for
 from aiplat_gen.platform.scheduling import POOL_LABEL
