@@ -237,7 +237,9 @@ def test_warnings_for_weak_clusters(tmp_path: Path) -> None:
 def test_quota_counts_every_replica(tmp_path: Path) -> None:
     doc = profile(vectorDatabases=[weaviate()])
     doc["spec"]["namespaces"][0]["quota"] = {"storage": "25Gi", "memory": "10Gi"}
-    found = _messages(tmp_path, doc)
+    # a relation: the message goes on to name the values it compares ("; compared with ...")
+    found = [(path, message.split("; compared with")[0], severity)
+             for path, message, severity in _messages(tmp_path, doc)]
     assert ("spec.namespaces[0].quota.storage",
             "the data stores in 'rag' (vectors) request 30Gi storage, more than the quota of 25Gi",
             Severity.ERROR) in found

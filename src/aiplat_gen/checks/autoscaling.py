@@ -24,7 +24,9 @@ def _autoscaled(profile: Profile) -> Iterator[tuple[int, Autoscaling, Loc]]:
 
 
 def autoscaling_bounds(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """min <= max; scale to zero only with KEDA and a wake schedule; engines that scale."""
+    """min <= max; scale to zero only with KEDA and a wake schedule; engines that scale. Each
+    compares two settings that may come from different profiles of the chain: a relation,
+    placed at the one the most-derived profile wrote, naming the other."""
     models = profile.spec.models
     for i, settings, loc in _autoscaled(profile):
         model = models[i]
@@ -34,30 +36,34 @@ def autoscaling_bounds(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                 f"{' or '.join(MONITORED_ENGINES)} models, or remove "
                                 "`autoscaling`")
         if settings.min_replicas > settings.max_replicas:
-            yield at.diagnostic((*loc, "minReplicas"), f"minReplicas {settings.min_replicas} is "
-                                f"above maxReplicas {settings.max_replicas}",
-                                "lower minReplicas or raise maxReplicas")
+            yield at.relation((*loc, "minReplicas"), [(*loc, "maxReplicas")],
+                              f"minReplicas {settings.min_replicas} is above maxReplicas "
+                              f"{settings.max_replicas}", "lower minReplicas or raise maxReplicas")
         fallback = settings.fallback_replicas
         if fallback is not None and fallback > settings.max_replicas:
-            yield at.diagnostic((*loc, "fallbackReplicas"), f"fallbackReplicas {fallback} is "
-                                f"above maxReplicas {settings.max_replicas}",
-                                "the fallback may not exceed what the quota is sized for")
+            yield at.relation((*loc, "fallbackReplicas"), [(*loc, "maxReplicas")],
+                              f"fallbackReplicas {fallback} is above maxReplicas "
+                              f"{settings.max_replicas}",
+                              "the fallback may not exceed what the quota is sized for")
         if fallback is not None and settings.engine == "hpa":
-            yield at.diagnostic((*loc, "fallbackReplicas"), "fallbackReplicas is a KEDA "
-                                "setting; an HPA keeps its replicas while metrics are missing",
-                                "remove it, or use engine: keda", WARNING)
+            yield at.relation((*loc, "fallbackReplicas"), [(*loc, "engine")],
+                              "fallbackReplicas is a KEDA setting; an HPA keeps its replicas "
+                              "while metrics are missing", "remove it, or use engine: keda",
+                              WARNING)
         if settings.min_replicas == 0 and settings.engine == "hpa":
-            yield at.diagnostic((*loc, "minReplicas"), "an HPA cannot scale to zero "
-                                "(minReplicas 0)", "use engine: keda, or minReplicas >= 1")
+            yield at.relation((*loc, "minReplicas"), [(*loc, "engine")], "an HPA cannot "
+                              "scale to zero (minReplicas 0)",
+                              "use engine: keda, or minReplicas >= 1")
         elif settings.min_replicas == 0 and settings.wake_schedule is None:
             yield at.diagnostic((*loc, "minReplicas"), "minReplicas 0 needs a `wakeSchedule`: "
                                 "at zero replicas the model exports no metrics, so no queue "
                                 "can ever wake it", "add wakeSchedule {timezone, start, end}, "
                                 "or use minReplicas >= 1")
         elif settings.min_replicas > 0 and settings.wake_schedule is not None:
-            yield at.diagnostic((*loc, "wakeSchedule"), "a wake schedule only matters with "
-                                f"minReplicas 0 (this model keeps {settings.min_replicas})",
-                                "remove it, or set minReplicas: 0", WARNING)
+            yield at.relation((*loc, "wakeSchedule"), [(*loc, "minReplicas")], "a wake "
+                              "schedule only matters with minReplicas 0 (this model keeps "
+                              f"{settings.min_replicas})", "remove it, or set minReplicas: 0",
+                              WARNING)
         if "replicas" in model.model_fields_set:
             yield at.diagnostic((*loc[:-1], "replicas"), f"replicas {model.replicas} is "
                                 "ignored: the autoscaler owns the replicas of this model",

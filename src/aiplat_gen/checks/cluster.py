@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic, Severity
 from aiplat_gen.core.hints import did_you_mean, listed
-from aiplat_gen.platform.capacity import GPU_RESOURCE, cluster_resources
+from aiplat_gen.platform.capacity import GPU_RESOURCE, cluster_resources, pool_resources
 from aiplat_gen.platform.facts.gpus import GPU_PRODUCTS, mig_resource_name
 from aiplat_gen.platform.facts.instances import INSTANCE_TYPE_LABEL, INSTANCE_TYPES
-from aiplat_gen.profile.locator import Locator
+from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.profile import Profile
 
 WARNING = Severity.WARNING
@@ -140,46 +140,63 @@ def namespaces(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                                 "use a namespace of the platform's own")
 
 
+def _offering(profile: Profile, resource: str) -> list[Loc]:
+    """Where the node pools that offer a resource write how much: their nodes and GPUs per
+    node (what a quota of that resource is compared with)."""
+    strategy = profile.spec.gpu_operator.mig_strategy
+    return [loc for k, pool in enumerate(profile.spec.node_pools)
+            if resource in pool_resources(pool, strategy)
+            for loc in (("spec", "nodePools", k, "nodes"),
+                        ("spec", "nodePools", k, "gpu", "count"))]
+
+
 def quotas(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """A GPU quota must be satisfiable by the node pools, and MIG quotas must name real slices."""
+    """A GPU quota must be satisfiable by the node pools, and MIG quotas must name real slices.
+    A quota compared with the pools is a relation, placed at whichever value the most-derived
+    profile wrote."""
     offered = cluster_resources(profile)
     strategy = profile.spec.gpu_operator.mig_strategy
     mig_pools = {p.gpu.sharing.mig_profile for p in profile.spec.node_pools
                  if p.gpu and p.gpu.sharing.mode == "mig"}
     total_gpu_quota = 0
+    quota_locs: list[Loc] = []
     for index, ns in enumerate(profile.spec.namespaces):
         if ns.quota is None:
             continue
         loc = ("spec", "namespaces", index, "quota")
         if ns.quota.gpus is not None:
             total_gpu_quota += ns.quota.gpus
+            quota_locs.append((*loc, "gpus"))
             available = offered.get(GPU_RESOURCE, 0)
             if ns.quota.gpus > available:
-                yield at.diagnostic((*loc, "gpus"),
-                                    f"quota of {ns.quota.gpus} GPUs exceeds the {available} "
-                                    f"{GPU_RESOURCE} the node pools offer",
-                                    "lower the quota or add GPU nodes")
+                yield at.relation((*loc, "gpus"), _offering(profile, GPU_RESOURCE),
+                                  f"quota of {ns.quota.gpus} GPUs exceeds the {available} "
+                                  f"{GPU_RESOURCE} the node pools offer",
+                                  "lower the quota or add GPU nodes")
         for profile_name, count in ns.quota.mig_devices.items():
             mloc = (*loc, "migDevices", profile_name)
+            resource = mig_resource_name(profile_name)
             if strategy != "mixed":
-                yield at.diagnostic(mloc, "MIG quotas per profile need "
-                                    "`gpuOperator.migStrategy: mixed`",
-                                    "with the single strategy MIG slices count as nvidia.com/gpu")
+                yield at.relation(mloc, [("spec", "gpuOperator", "migStrategy")],
+                                  "MIG quotas per profile need `gpuOperator.migStrategy: mixed`",
+                                  "with the single strategy MIG slices count as nvidia.com/gpu")
             elif profile_name not in mig_pools:
                 yield at.diagnostic(mloc, f"no node pool is split into MIG profile "
                                     f"{profile_name!r}",
                                     _did_you_mean(profile_name, sorted(str(m) for m in mig_pools))
                                     if mig_pools else "no node pool uses MIG")
-            elif count > offered.get(mig_resource_name(profile_name), 0):
-                yield at.diagnostic(mloc, f"quota of {count} x {profile_name} exceeds the "
-                                    f"{offered.get(mig_resource_name(profile_name), 0)} slices "
-                                    "the node pools offer")
+            elif count > offered.get(resource, 0):
+                yield at.relation(mloc, _offering(profile, resource),
+                                  f"quota of {count} x {profile_name} exceeds the "
+                                  f"{offered.get(resource, 0)} slices the node pools offer")
     available = offered.get(GPU_RESOURCE, 0)
     if total_gpu_quota > available:
-        yield at.diagnostic(("spec", "namespaces"),
-                            f"GPU quotas add up to {total_gpu_quota}, more than the {available} "
-                            "GPUs the node pools offer (over-committed)",
-                            "fine if not all namespaces peak at once", WARNING)
+        # placed at a quota or a pool, not at the namespaces list: a list written in a child
+        # profile takes the child's position whatever it changed
+        yield at.relation(quota_locs[0], [*quota_locs[1:], *_offering(profile, GPU_RESOURCE)],
+                          f"GPU quotas add up to {total_gpu_quota}, more than the {available} "
+                          "GPUs the node pools offer (over-committed)",
+                          "fine if not all namespaces peak at once", WARNING)
 
 
 def priority_classes(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

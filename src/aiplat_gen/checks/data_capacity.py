@@ -17,6 +17,7 @@ from aiplat_gen.core.errors import Diagnostic
 from aiplat_gen.core.hints import listed
 from aiplat_gen.platform.workload_resources import workloads
 from aiplat_gen.profile.locator import Locator
+from aiplat_gen.profile.schema.data import VectorDatabase
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.secrets import Loc
 from aiplat_gen.profile.schema.types import parse_quantity
@@ -32,6 +33,14 @@ class Usage:
     claims: int = 0
     storage: Decimal = Decimal(0)
     names: list[str] = field(default_factory=list)
+    locs: dict[str, list[Loc]] = field(default_factory=dict)
+    """Per quota key, where the values the sum is made of are written (resources, sizes,
+    replicas): a relation check names them and may be placed at one of them."""
+
+    def add_locs(self, **locs: list[Loc]) -> None:
+        """Record where more of the values behind each quota key are written."""
+        for key, found in locs.items():
+            self.locs.setdefault(key, []).extend(found)
 
 
 def usage_by_namespace(profile: Profile) -> dict[str, Usage]:
@@ -45,12 +54,20 @@ def usage_by_namespace(profile: Profile) -> dict[str, Usage]:
         use = result.setdefault(placed.store.namespace, Usage())
         use.names.append(placed.store.name)
         use.pods += placed.pods
+        # a vector database runs `replicas` pods; a cache one
+        count: list[Loc] = ([(*placed.loc, "replicas")]
+                            if isinstance(placed.store, VectorDatabase) else [])
+        res: Loc = (*placed.loc, "resources")
+        use.add_locs(pods=count, cpu=[*count, (*res, "cpu")],
+                     memory=[*count, (*res, "memory")])
         requests = workload.pod_requests()
         use.cpu += requests.get("cpu", Decimal(0)) * placed.pods
         use.memory += requests.get("memory", Decimal(0)) * placed.pods
         if placed.store.storage is not None:
             use.claims += placed.pods
             use.storage += parse_quantity(placed.store.storage.size) * placed.pods
+            use.add_locs(persistentVolumeClaims=count,
+                         storage=[*count, (*placed.loc, "storage", "size")])
     return result
 
 
@@ -81,15 +98,17 @@ def data_quotas(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         ]
         for key, limit, used, binary in checks:
             if limit is not None and used > parse_quantity(limit):
-                yield at.diagnostic((*loc, key), f"the data stores in {ns.name!r} ({who}) "
-                                    f"request {_fmt(used, binary)} {key}, more than the "
-                                    f"quota of {limit}", "raise the quota or shrink the stores")
+                yield at.relation((*loc, key), use.locs.get(key, []), f"the data stores in "
+                                  f"{ns.name!r} ({who}) request {_fmt(used, binary)} {key}, "
+                                  f"more than the quota of {limit}",
+                                  "raise the quota or shrink the stores")
         counts = [("pods", quota.pods, use.pods),
                   ("persistentVolumeClaims", quota.persistent_volume_claims, use.claims)]
         for key, count_limit, count in counts:
             if count_limit is not None and count > count_limit:
-                yield at.diagnostic((*loc, key), f"the data stores in {ns.name!r} ({who}) run "
-                                    f"{count} {'pods' if key == 'pods' else 'volume claims'}, "
-                                    f"more than the quota of {count_limit}",
-                                    "raise the quota or lower replicas")
+                yield at.relation((*loc, key), use.locs.get(key, []), f"the data stores in "
+                                  f"{ns.name!r} ({who}) run {count} "
+                                  f"{'pods' if key == 'pods' else 'volume claims'}, more than "
+                                  f"the quota of {count_limit}",
+                                  "raise the quota or lower replicas")
 

@@ -25,7 +25,12 @@ from aiplat_gen.platform.admission import (
     quota_missing,
     validate,
 )
-from aiplat_gen.platform.workload_resources import Container, Workload, workloads
+from aiplat_gen.platform.workload_resources import (
+    WAIT_WEIGHTS,
+    Container,
+    Workload,
+    workloads,
+)
 from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.cluster import LIMIT_RANGE_FIELDS, LimitRange, Namespace
 from aiplat_gen.profile.schema.profile import Profile
@@ -77,11 +82,12 @@ def limit_ranges(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         for problem in sorted(invalid, key=lambda p: p.key != p.source):
             if problem.source not in reported:
                 reported.add(problem.source)
-                yield at.diagnostic((*loc, _key(problem.source)),
-                                    f"the API server refuses this LimitRange: {problem.message}",
-                                    "Kubernetes needs defaultRequest <= default <= max, "
-                                    "where a missing default is max and a missing "
-                                    "defaultRequest is default")
+                against = [(*loc, _key(problem.against))] if problem.against else []
+                yield at.relation((*loc, _key(problem.source)), against,
+                                  f"the API server refuses this LimitRange: {problem.message}",
+                                  "Kubernetes needs defaultRequest <= default <= max, "
+                                  "where a missing default is max and a missing "
+                                  "defaultRequest is default")
         if invalid:
             continue
         found: dict[Key, dict[Loc, list[Finding]]] = defaultdict(lambda: defaultdict(list))
@@ -97,35 +103,66 @@ def limit_ranges(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             needed = max((f.refusal.value for fs in per_workload.values() for f in fs
                           if f.refusal.value), key=parse_quantity, default=bound)
             for where, findings in per_workload.items():
-                yield _diagnostic(at, (*loc, key), key, blame, bound, needed, by_loc[where],
+                workload = by_loc[where]
+                others = [o for f in findings
+                          for o in _value_locs(profile, workload, f.container, f.refusal)]
+                yield _diagnostic(at, (*loc, key), others, key, blame, bound, needed, workload,
                                   findings)
 
 
-def _diagnostic(at: Locator, loc: Loc, key: str, blame: Key, bound: str, needed: str,
-                workload: Workload, findings: list[Finding]) -> Diagnostic:
+def _value_locs(profile: Profile, workload: Workload, container: Container,
+                refusal: Refusal) -> list[Loc]:
+    """Where the container's value that the LimitRange value refuses is written in the
+    profile (see `workload_resources`): the model's or data store's `resources`; none for the
+    platform's fixed containers (wait-weights, the weights Job, the Redis exporter)."""
+    if refusal.rule == "request-above-limit":
+        # a defaulted limit below the container's request, or a defaulted request above its limit
+        subject = "request" if refusal.blame and refusal.blame[0] == "default" else "limit"
+    else:
+        subject = refusal.subject
+    res: Loc = (*workload.loc, "resources")
+    if workload.kind == "model" and container.name != WAIT_WEIGHTS:
+        model = profile.spec.models[int(workload.loc[2])]
+        if refusal.resource == "cpu":
+            return [(*res, "cpu")] if subject == "request" else []
+        if refusal.resource == "memory":
+            memory_request = subject == "request" and model.resources.memory_request
+            return [(*res, "memoryRequest" if memory_request else "memory")]
+    elif workload.kind in ("vector database", "cache") and container.name != "exporter":
+        if refusal.resource == "cpu":
+            return [(*res, "cpu" if subject == "request" else "cpuLimit")]
+        if refusal.resource == "memory":
+            return [(*res, "memory")]
+    return []
+
+
+def _diagnostic(at: Locator, loc: Loc, others: list[Loc], key: str, blame: Key, bound: str,
+                needed: str, workload: Workload, findings: list[Finding]) -> Diagnostic:
+    """The refusal of a workload's containers: a relation between the LimitRange value and
+    the containers' values, placed at whichever the most-derived profile wrote."""
     field, resource = blame
     name = NAMES.get(resource, resource)
     values = listed([f"{f.container.label}: {f.refusal.value or 'none'}" for f in findings])
     refused = f'the API server refuses its pods ("{findings[0].refusal.message}")'
     if field == "max" and any(f.refusal.value == "" for f in findings):
-        return at.diagnostic(loc, f"{workload.label} sets no {name} limit ({values}), which "
-                             f"the maximum of {bound} requires: {refused}", f"drop {key}")
+        return at.relation(loc, others, f"{workload.label} sets no {name} limit ({values}), "
+                           f"which the maximum of {bound} requires: {refused}", f"drop {key}")
     if field == "max":
         asks = (f"sets a {name} limit above" if all(f.refusal.subject == "limit" for f in findings)
                 else f"asks for more {name} than")
-        return at.diagnostic(loc, f"{workload.label} {asks} the maximum of {bound} ({values}): "
-                             f"{refused}",
-                             f"raise {key} to at least {needed} or lower the {workload.kind}'s "
-                             f"resources.{resource}")
+        return at.relation(loc, others, f"{workload.label} {asks} the maximum of {bound} "
+                           f"({values}): {refused}",
+                           f"raise {key} to at least {needed} or lower the {workload.kind}'s "
+                           f"resources.{resource}")
     if field == "default":
         why = " (the platform requests CPU without limiting it)" if resource == "cpu" else ""
-        return at.diagnostic(loc, f"the default {name} limit {bound} is below the {name} "
-                             f"request of the containers of {workload.label} that set no "
-                             f"{name} limit ({values}): {refused}",
-                             f"drop {key}{why} or raise it to at least {needed}")
-    return at.diagnostic(loc, f"the default {name} request {bound} is above the {name} limit of "
-                         f"{workload.label} ({values}): {refused}",
-                         f"lower {key} below the containers' {name} limits")
+        return at.relation(loc, others, f"the default {name} limit {bound} is below the {name} "
+                           f"request of the containers of {workload.label} that set no "
+                           f"{name} limit ({values}): {refused}",
+                           f"drop {key}{why} or raise it to at least {needed}")
+    return at.relation(loc, others, f"the default {name} request {bound} is above the {name} "
+                       f"limit of {workload.label} ({values}): {refused}",
+                       f"lower {key} below the containers' {name} limits")
 
 
 def quota_requirements(profile: Profile, at: Locator) -> Iterator[Diagnostic]:

@@ -38,30 +38,42 @@ def _on_gpus(profile: Profile) -> Iterator[tuple[int, ResolvedModel, NodePool, D
 
 
 def tensor_parallel(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """GPUs per replica: a power of two for vLLM, within one node, whole GPUs only."""
+    """GPUs per replica: a power of two for vLLM, within one node, whole GPUs only. A limit of
+    the pool is a relation: placed at the pool's value or the model's `gpus`, whichever the
+    most-derived profile wrote, naming the other."""
     for i, resolved, pool, device in _on_gpus(profile):
         model = resolved.model
         assert pool.gpu is not None
         loc = ("spec", "models", i, "gpus")
+        gloc = (*pool_loc(profile, pool), "gpu")
         n = model.gpus
         if uses_llm_runtime(model) and n & (n - 1):
             yield at.diagnostic(loc, f"tensor parallel size {n} is not a power of two",
                                 "vLLM splits attention heads evenly over the GPUs: use 1, 2, 4 "
                                 "or 8")
         if n > 1 and device.mig:
-            yield at.diagnostic(loc, f"{n} GPUs per replica on {pool.name!r}, whose GPUs are "
-                                f"split into MIG slices ({device.label}): tensor parallelism "
-                                "across MIG slices is not supported",
-                                "MIG slices have no NVLink or CUDA IPC between them: use gpus: 1"
-                                " or a pool of whole GPUs")
+            yield at.relation(loc, [(*gloc, "sharing", "mode")],
+                              f"{n} GPUs per replica on {pool.name!r}, whose GPUs are "
+                              f"split into MIG slices ({device.label}): tensor parallelism "
+                              "across MIG slices is not supported",
+                              "MIG slices have no NVLink or CUDA IPC between them: use gpus: 1"
+                              " or a pool of whole GPUs")
         elif n > 1 and device.shared_by > 1:
-            yield at.diagnostic(loc, f"{n} GPUs per replica on {pool.name!r}, which time-slices "
-                                f"each GPU {device.shared_by} ways: the {n} shares may be one "
-                                "physical GPU", "use gpus: 1 on time-sliced pools")
+            yield at.relation(loc, [(*gloc, "sharing", "replicas")],
+                              f"{n} GPUs per replica on {pool.name!r}, which time-slices "
+                              f"each GPU {device.shared_by} ways: the {n} shares may be one "
+                              "physical GPU", "use gpus: 1 on time-sliced pools")
         elif n > pool.gpu.count:
-            yield at.diagnostic(loc, f"tensor parallel size {n} exceeds the {pool.gpu.count} "
-                                f"GPUs of a {pool.name!r} node",
-                                "a replica runs on one node: lower gpus or use bigger nodes")
+            yield at.relation(loc, [(*gloc, "count")],
+                              f"tensor parallel size {n} exceeds the {pool.gpu.count} "
+                              f"GPUs of a {pool.name!r} node",
+                              "a replica runs on one node: lower gpus or use bigger nodes")
+
+
+def pool_loc(profile: Profile, pool: NodePool) -> Loc:
+    """Where a node pool is written: `("spec", "nodePools", k)`."""
+    pools = profile.spec.node_pools
+    return ("spec", "nodePools", next(k for k, p in enumerate(pools) if p.name == pool.name))
 
 
 def memory_fit(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
@@ -164,11 +176,14 @@ def _breakdown(items: list[tuple[Model, int, int]]) -> str:
 def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     """Memory request <= limit; /dev/shm inside the limit; a replica fits a node; replicas fit
     the namespace's CPU and memory quota (`checks.limit_ranges` compares the containers with
-    the namespace's LimitRange)."""
+    the namespace's LimitRange). Each compares values that may be written in different
+    profiles of the chain: a relation, placed at the one the most-derived profile wrote."""
     spec = profile.spec
     namespaces = {n.name: (j, n) for j, n in enumerate(spec.namespaces)}
     cpu_sum: dict[str, Decimal] = defaultdict(Decimal)
     mem_sum: dict[str, Decimal] = defaultdict(Decimal)
+    cpu_locs: dict[str, list[Loc]] = defaultdict(list)
+    mem_locs: dict[str, list[Loc]] = defaultdict(list)
     for i, resolved in enumerate(resolve(profile).models):
         model = resolved.model
         res = model.resources
@@ -177,44 +192,52 @@ def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
         request = parse_quantity(res.memory_request) if res.memory_request else memory
         shm = parse_quantity(res.shm_size)
         if request > memory:
-            yield at.diagnostic((*loc, "memoryRequest"), f"memory request {res.memory_request} "
-                                f"is above the memory limit {res.memory}",
-                                "Kubernetes refuses requests above limits")
+            yield at.relation((*loc, "memoryRequest"), [(*loc, "memory")],
+                              f"memory request {res.memory_request} is above the memory "
+                              f"limit {res.memory}", "Kubernetes refuses requests above limits")
         if shm >= memory:
-            yield at.diagnostic((*loc, "shmSize"), f"/dev/shm of {res.shm_size} leaves nothing "
-                                f"of the {res.memory} memory limit it is counted in",
-                                "raise resources.memory or lower shmSize")
+            yield at.relation((*loc, "shmSize"), [(*loc, "memory")],
+                              f"/dev/shm of {res.shm_size} leaves nothing of the {res.memory} "
+                              "memory limit it is counted in",
+                              "raise resources.memory or lower shmSize")
         elif shm * 2 > memory:
-            yield at.diagnostic((*loc, "shmSize"), f"/dev/shm of {res.shm_size} is more than "
-                                f"half of the {res.memory} memory limit it is counted in",
-                                "the server process gets the rest", WARNING)
+            yield at.relation((*loc, "shmSize"), [(*loc, "memory")],
+                              f"/dev/shm of {res.shm_size} is more than half of the "
+                              f"{res.memory} memory limit it is counted in",
+                              "the server process gets the rest", WARNING)
         pool = resolved.pool
         if pool is not None:
+            ploc = pool_loc(profile, pool)
             if memory > parse_quantity(pool.memory):
-                yield at.diagnostic((*loc, "memory"), f"{res.memory} does not fit on a "
-                                    f"{pool.name!r} node ({pool.memory} allocatable)")
+                yield at.relation((*loc, "memory"), [(*ploc, "memory")],
+                                  f"{res.memory} does not fit on a {pool.name!r} node "
+                                  f"({pool.memory} allocatable)")
             if parse_quantity(res.cpu) > parse_quantity(pool.cpu):
-                yield at.diagnostic((*loc, "cpu"), f"{res.cpu} CPU does not fit on a "
-                                    f"{pool.name!r} node ({pool.cpu} allocatable)")
+                yield at.relation((*loc, "cpu"), [(*ploc, "cpu")],
+                                  f"{res.cpu} CPU does not fit on a {pool.name!r} node "
+                                  f"({pool.cpu} allocatable)")
         found = namespaces.get(model.namespace)
         if found is None:
             continue
         _, ns = found
+        count = demand_locs(i, model)[0]
         cpu_sum[ns.name] += parse_quantity(res.cpu) * max_replicas(model)
         mem_sum[ns.name] += memory * max_replicas(model)
+        cpu_locs[ns.name] += [count, (*loc, "cpu")]
+        mem_locs[ns.name] += [count, (*loc, "memory")]
     for name, (j, ns) in namespaces.items():
         quota = ns.quota
         if quota is None:
             continue
         qloc = ("spec", "namespaces", j, "quota")
         if quota.cpu is not None and cpu_sum[name] > parse_quantity(quota.cpu):
-            yield at.diagnostic((*qloc, "cpu"), f"models in {name!r} request "
-                                f"{_number(cpu_sum[name])} CPU but the quota allows {quota.cpu}",
-                                "raise the quota or lower replicas")
+            yield at.relation((*qloc, "cpu"), cpu_locs[name], f"models in {name!r} request "
+                              f"{_number(cpu_sum[name])} CPU but the quota allows {quota.cpu}",
+                              "raise the quota or lower replicas")
         if quota.memory is not None and mem_sum[name] > parse_quantity(quota.memory):
-            yield at.diagnostic((*qloc, "memory"), f"models in {name!r} need "
-                                f"{_number(mem_sum[name] / GIB)}Gi of memory but the quota "
-                                f"allows {quota.memory}", "raise the quota or lower replicas")
+            yield at.relation((*qloc, "memory"), mem_locs[name], f"models in {name!r} need "
+                              f"{_number(mem_sum[name] / GIB)}Gi of memory but the quota "
+                              f"allows {quota.memory}", "raise the quota or lower replicas")
 
 
 def _number(value: Decimal) -> str:

@@ -100,6 +100,9 @@ class Invalid:
     """The declared value at fault (for a defaulted `key`, the value it was copied from)."""
     message: str
     """The API server's words."""
+    against: Key | None = None
+    """The declared value `key` is compared with (the higher of the pair, or the value it was
+    copied from)."""
 
 
 def validate(item: LimitRangeItem) -> list[Invalid]:
@@ -111,7 +114,8 @@ def validate(item: LimitRangeItem) -> list[Invalid]:
             if low in text and high in text and \
                     parse_quantity(text[low]) > parse_quantity(text[high]):
                 problems.append(Invalid((low, r), item.sources[(low, r)],
-                                        words.format(text[low], text[high])))
+                                        words.format(text[low], text[high]),
+                                        item.sources[(high, r)]))
     return problems
 
 
