@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from aiplat_gen.checks.validate import validate_file
+from aiplat_gen.platform.engines import descriptor
+from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.observability import Observability
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.render.components.dashboards import queries
@@ -46,12 +48,13 @@ def observed(request: pytest.FixtureRequest) -> Observed:
 
 def test_every_model_server_is_scraped_through_its_metrics_port(observed: Observed) -> None:
     profile, full, obs = observed
+    # Models with a Service of their own (KServe's predictor Service is KServe's: its pods are
+    # scraped through a PodMonitor, `test_engines`).
+    served = [m for m in profile.spec.models if not descriptor(m.engine).kserve_settings]
     monitors = {o["metadata"]["name"]: o for k in MONITOR_KINDS for o in _kind(full, k)
                 if "ai.platform/model" in o["metadata"]["labels"]
-                and o["metadata"]["name"] in {m.name for m in profile.spec.models
-                                              if m.engine != "kserve"}}
+                and o["metadata"]["name"] in {m.name for m in served}}
     services = {o["metadata"]["name"]: o for o in _kind(full, "Service")}
-    served = [m for m in profile.spec.models if m.engine in ("vllm", "triton")]
     assert sorted(monitors) == sorted(m.name for m in served)
     for model in served:
         monitor = monitors[model.name]
@@ -108,7 +111,7 @@ def test_dashboard_is_valid_json_generated_from_the_profile(observed: Observed) 
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
     rows = [p["title"] for p in board["panels"] if p["type"] == "row"]
-    served = [m for m in profile.spec.models if m.engine in ("vllm", "triton")]
+    served = monitored_models(profile)
     assert rows == [f"{m.name} ({m.engine}, {m.namespace})" for m in served]
     for panel in board["panels"]:
         grid = panel["gridPos"]

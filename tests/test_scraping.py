@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from aiplat_gen.checks.validate import validate_file
-from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.graph import platform_graph
 from aiplat_gen.platform.pods import CNPG_LABEL, CNPG_METRICS_PORT
+from aiplat_gen.platform.scraping import scrape_targets
 from aiplat_gen.profile.schema.profile import Profile
 from conftest import REPO
 from test_real_tools import kustomize_build
@@ -177,9 +177,10 @@ def test_every_monitored_model_has_alerts_and_a_dashboard_row(
               and o["metadata"]["name"].endswith("-models-dashboard")
               for text in o["data"].values()]
     rows = {p["title"] for b in boards for p in b["panels"] if p["type"] == "row"}
+    scraped = {t.name for t in scrape_targets(profile) if t.kind == "model"}
     for model in profile.spec.models:
-        if descriptor(model.engine).metrics is None:
-            continue  # KServe: see platform.scraping
+        if model.name not in scraped:
+            continue  # a Knative KServe predictor: see platform.scraping
         assert f"{model.namespace}.{model.name}" in groups, model.name
         if profile.spec.observability.grafana.enabled:
             assert f"{model.name} ({model.engine}, {model.namespace})" in rows, model.name

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from aiplat_gen.core.errors import Diagnostic, Severity
-from aiplat_gen.platform.engines import descriptor
-from aiplat_gen.platform.telemetry import MONITORED_ENGINES, dcgm_scraped, on_mig
+from aiplat_gen.platform.engines import metrics_of
+from aiplat_gen.platform.telemetry import AUTOSCALED_ENGINES, dcgm_scraped, on_mig
 from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.autoscaling import Autoscaling
 from aiplat_gen.profile.schema.profile import Profile
@@ -30,10 +30,10 @@ def autoscaling_bounds(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
     models = profile.spec.models
     for i, settings, loc in _autoscaled(profile):
         model = models[i]
-        if model.engine not in MONITORED_ENGINES:
+        if model.engine not in AUTOSCALED_ENGINES:
             yield at.diagnostic((*loc[:-1], "engine"), f"{model.engine!r} models cannot use "
                                 "`autoscaling`", "KServe scales its predictor itself; autoscale "
-                                f"{' or '.join(MONITORED_ENGINES)} models, or remove "
+                                f"{' or '.join(AUTOSCALED_ENGINES)} models, or remove "
                                 "`autoscaling`")
         if settings.min_replicas > settings.max_replicas:
             yield at.relation((*loc, "minReplicas"), [(*loc, "maxReplicas")],
@@ -98,7 +98,7 @@ def autoscaling_thresholds(profile: Profile, at: Locator) -> Iterator[Diagnostic
         if targets.kv_cache_usage is not None:
             yield from _positive(targets.kv_cache_usage, (*tloc, "kvCacheUsage"),
                                  "targets.kvCacheUsage", at, 1)
-            exported = descriptor(model.engine).metrics
+            exported = metrics_of(model)
             if exported is None or exported.kv_cache_usage is None:
                 yield at.diagnostic((*tloc, "kvCacheUsage"), f"{model.engine} models export no "
                                     "KV-cache metric", "scale them on queueDepth")

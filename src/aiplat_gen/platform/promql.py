@@ -1,11 +1,12 @@
 """PromQL query builders: every expression aiplat-gen writes comes from here.
 
 Queries select a model's series by the labels its exporter really attaches (see
-`facts.metrics`): vLLM series by `namespace` and `model_name` (the served name), Triton and vLLM
-HTTP series by `namespace` and `ai_platform_model` (copied from the pod label by the monitors'
-`podTargetLabels`), DCGM series by the workload labels the GPU Operator's ServiceMonitor produces
-(`exported_namespace`/`exported_pod` unless `honorLabels: true`) and a regular expression that
-matches exactly the model's pod names, kube-state-metrics series by `namespace` and `pod`.
+`facts.metrics`): vLLM series by `namespace` and `model_name` (the served name), Triton, vLLM
+HTTP and KServe runtime series by `namespace` and `ai_platform_model` (copied from the pod
+label by the monitors' `podTargetLabels`), DCGM series by the workload labels the GPU
+Operator's ServiceMonitor produces (`exported_namespace`/`exported_pod` unless `honorLabels:
+true`) and a regular expression that matches exactly the pod names of the model's workload
+(KServe: its `<name>-predictor` Deployment), kube-state-metrics series by `namespace` and `pod`.
 
 Queries that feed an autoscaler aggregate with `sum(...)`: KEDA reads an empty result as 0, and
 the HPA divides the sum by its per-replica target.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiplat_gen.platform.engines import EngineMetrics, Timing, descriptor
+from aiplat_gen.platform.engines import EngineMetrics, Timing
 from aiplat_gen.platform.engines.base import Matcher
 from aiplat_gen.platform.facts.metrics import MODEL_TARGET_LABEL, Metric, dcgm_workload_labels
 from aiplat_gen.profile.schema.serving import Engine
@@ -30,7 +31,7 @@ class ModelSeries:
     name: str
     """The model (and workload) name: the `ai.platform/model` label."""
     engine: Engine
-    """A monitored engine (one whose descriptor has `metrics`)."""
+    """The model's engine (for messages)."""
     namespace: str
     served_name: str
     """vLLM's `model_name` label."""
@@ -40,21 +41,24 @@ class ModelSeries:
     """GPUs per replica."""
     dcgm_honor_labels: bool
     """`honorLabels` of the DCGM exporter's ServiceMonitor."""
+    exported: EngineMetrics | None
+    """The series the model's server exports (`engines.metrics_of`)."""
+    workload: str
+    """The Deployment or StatefulSet whose pods serve the model (KServe: `<name>-predictor`)."""
 
     @property
     def pod_regex(self) -> str:
         """A regular expression matching exactly this model's pod names (PromQL anchors it)."""
         if self.stateful:
-            return f"{self.name}-[0-9]+"
-        return f"{self.name}-[a-z0-9]+-[a-z0-9]+"
+            return f"{self.workload}-[0-9]+"
+        return f"{self.workload}-[a-z0-9]+-[a-z0-9]+"
 
     @property
     def metrics(self) -> EngineMetrics:
-        """The series the model's engine exports."""
-        metrics = descriptor(self.engine).metrics
-        if metrics is None:
-            raise ValueError(f"aiplat-gen does not monitor {self.engine} models")
-        return metrics
+        """The series the model's server exports."""
+        if self.exported is None:
+            raise ValueError(f"aiplat-gen knows no series of {self.name!r} ({self.engine})")
+        return self.exported
 
     def server(self) -> list[Matcher]:
         """Matchers of the model server's own series: by the served model name where the

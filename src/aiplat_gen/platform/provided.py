@@ -173,7 +173,7 @@ def _controller_uses(profile: Profile) -> Iterator[Reference]:
         if engine_info.kserve_settings and model.kserve is not None and \
                 model.kserve.deployment_mode == "Knative":
             yield _use("knative-serving", (*loc, "kserve", "deploymentMode"), user)
-        if model.autoscaling is not None and engine_info.metrics is not None:
+        if model.autoscaling is not None and engine_info.autoscaled:
             engine: Controller = "keda" if model.autoscaling.engine == "keda" \
                 else "prometheus-adapter"
             yield _use(engine, (*loc, "autoscaling", "engine"), user)

@@ -3,20 +3,25 @@ their series are selected, and what their autoscalers are called."""
 
 from __future__ import annotations
 
-from aiplat_gen.platform.engines import ENGINES, descriptor
+from aiplat_gen.platform.engines import ENGINES, descriptor, metrics_of
 from aiplat_gen.platform.promql import ModelSeries
 from aiplat_gen.platform.resolved import resolve
+from aiplat_gen.platform.scraping import scrape_targets
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 
-MONITORED_ENGINES = tuple(e for e in ENGINES if descriptor(e).metrics is not None)
-"""Engines whose servers aiplat-gen scrapes, alerts on, charts and autoscales (vLLM, Triton)."""
+AUTOSCALED_ENGINES = tuple(e for e in ENGINES if descriptor(e).autoscaled)
+"""Engines whose models aiplat-gen may autoscale (vLLM, Triton; KServe scales its own)."""
 KEDA_HPA_PREFIX = "keda-hpa-"
 
 
 def monitored_models(profile: Profile) -> list[Model]:
-    """Models whose servers aiplat-gen scrapes (vLLM and Triton), in profile order."""
-    return [m for m in profile.spec.models if m.engine in MONITORED_ENGINES]
+    """Models whose servers Prometheus scrapes (`platform.scraping`) and whose series aiplat-gen
+    knows (`engines.metrics_of`), in profile order: each gets its alert rules and its dashboard
+    row. (A KServe predictor in `Knative` mode is not scraped.)"""
+    scraped = {t.name for t in scrape_targets(profile) if t.kind == "model"}
+    return [m for m in profile.spec.models
+            if m.name in scraped and metrics_of(m) is not None]
 
 
 def series_for(profile: Profile, model: Model) -> ModelSeries:
@@ -25,7 +30,9 @@ def series_for(profile: Profile, model: Model) -> ModelSeries:
     return ModelSeries(
         name=model.name, engine=model.engine, namespace=model.namespace,
         served_name=model.served_model_name or model.name, stateful=stateful, gpus=model.gpus,
-        dcgm_honor_labels=profile.spec.gpu_operator.dcgm_honor_labels)
+        dcgm_honor_labels=profile.spec.gpu_operator.dcgm_honor_labels,
+        exported=metrics_of(model),
+        workload=model.name + descriptor(model.engine).workload_suffix)
 
 
 def workload_kind(model: Model) -> str:

@@ -29,7 +29,7 @@ from aiplat_gen.profile.schema.serving import Engine, Model
 
 __all__ = ["ENGINES", "EngineDescriptor", "EngineMetrics", "EnginePort", "ErrorSignal",
            "Probes", "Runtime", "ServedApi", "Timing", "WeightFiles", "descriptor",
-           "runtime_of"]
+           "metrics_of", "runtime_of"]
 
 ENGINES: tuple[Engine, ...] = get_args(Engine)
 """Every engine, in the order of the `Engine` literal (the order components render in)."""
@@ -56,3 +56,9 @@ def runtime_of(model: Model) -> Runtime:
     if engine.kserve_settings and model.kserve is not None:
         return next(r for r in engine.runtimes if r.name == model.kserve.runtime)
     return engine.default_runtime
+
+
+def metrics_of(model: Model) -> EngineMetrics | None:
+    """The series the model's server exports, as aiplat-gen queries them: its runtime's where
+    they differ by runtime (KServe), else its engine's; None: none aiplat-gen knows."""
+    return runtime_of(model).metrics or descriptor(model.engine).metrics

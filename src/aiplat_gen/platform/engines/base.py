@@ -97,6 +97,9 @@ class Runtime:
     metrics_port: EnginePort | None = None
     """Where it exports Prometheus metrics when it differs by runtime (KServe); None: the
     engine's `metrics_port`."""
+    metrics: EngineMetrics | None = None
+    """The series it exports when they differ by runtime (KServe); None: the engine's
+    `metrics` (`engines.metrics_of`)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,11 @@ class EngineDescriptor:
     metrics_path: str
     service_suffix: str
     """Appended to the model name to name its Service (KServe: `-predictor`)."""
+    workload_suffix: str
+    """Appended to the model name to name the Deployment or StatefulSet whose pods serve it
+    (KServe's `Standard` predictor Deployment: `<name>-predictor`, kserve/kserve v0.20.0
+    pkg/constants/constants.go `PredictorServiceName`, the name the deployment reconciler
+    gives it), which the pod-name queries of alerts and dashboards match."""
     service_port: int
     """The Service port of the HTTP API (KServe's predictor Service listens on 80)."""
     health: Probes | None
@@ -175,8 +183,11 @@ class EngineDescriptor:
     runtimes: tuple[Runtime, ...]
     """What can run in the server container, the default first."""
     metrics: EngineMetrics | None
-    """The series aiplat-gen monitors and autoscales on; None: not monitored (no monitor,
-    alerts, dashboard row or autoscaler)."""
+    """The series aiplat-gen alerts, charts and autoscales on; None: each runtime's
+    (`Runtime.metrics`; a model whose runtime has none either gets no alerts or dashboard
+    row)."""
+    autoscaled: bool
+    """aiplat-gen renders its autoscaler (`autoscaling`); KServe scales its predictor itself."""
     lora: bool
     """Serves LoRA adapters (`loraAdapters`)."""
     lora_files: WeightFiles | None

@@ -15,17 +15,30 @@ and the metrics port on the predictor (KServe then names the predictor Service's
 the first: service_reconciler.go `createDefaultSvc`). Knative allows one port named `http1` or
 `h2c`, so Knative predictors are not scraped.
 
-No alerts or dashboard rows yet (`metrics=None`): the vLLM series' `model_name` label holds
-vLLM's served name, which the runtime does not set from `--model_name`, and the runtime has
-no HTTP status counter (vLLM's `http_requests_total` comes from its own API server, which the
-runtime does not run), so the error signal has no confirmed source."""
+Alerts and dashboard rows: the Triton runtime exports Triton's series (selected, as for
+`engine: triton`, by the pods' target label); the Hugging Face runtime the `vllm:` series of
+its in-process vLLM 0.24.0 (`facts.metrics`). Their `model_name` label holds vLLM's served name,
+which the runtime takes from `--served-model-name` (not `--model_name`) and otherwise sets to
+the model path, so they too are selected by the pods' target label. The runtime has no HTTP
+status counter (it does not run vLLM's API server, whose `http_requests_total` the vLLM engine's
+error alert reads), so its error share is the closest real signal: requests the engine finished
+with `finished_reason="error"` (an internal failure, answered 500) among all it finished.
+Requests the runtime refuses before they reach the engine (bad input, an unknown model) are
+not counted, as 4xx answers are not in vLLM's 5xx share either; a crash of the server process
+is seen by the restart alerts."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from aiplat_gen.platform.engines import triton, vllm
-from aiplat_gen.platform.engines.base import EngineDescriptor, EnginePort, Runtime
+from aiplat_gen.platform.engines.base import (
+    EngineDescriptor,
+    EnginePort,
+    ErrorSignal,
+    Runtime,
+)
+from aiplat_gen.platform.facts.metrics import METRICS
 from aiplat_gen.profile.schema.serving import Model
 
 HTTP = EnginePort("http", 8080)
@@ -44,14 +57,26 @@ HUGGINGFACE_API = replace(
               "/v2/models/{model}/infer"),
     chat_completions=OPENAI_PREFIX + "/v1/chat/completions",
 )
+HUGGINGFACE_METRICS = replace(
+    vllm.SERIES,
+    # Selected by the pods' target label: `model_name` is vLLM's served name (see the module).
+    served_name_label=None,
+    # No HTTP status counter in the runtime: requests the engine failed among all it finished.
+    errors=ErrorSignal(failed=METRICS["vllm:request_success_total"],
+                       failed_matchers=(("finished_reason", "=", "error"),),
+                       total=METRICS["vllm:request_success_total"], by_target=False),
+)
+"""The series of the Hugging Face runtime's vLLM backend (see the module)."""
 HUGGINGFACE = Runtime("huggingface", llm=True, model_repository=False,
                       managed_flags=vllm.MANAGED_FLAGS | {"--model_name", "--model_dir",
                                                           "--max_model_len"},
                       # The runtime's vLLM backend loads the folder as `vllm serve` does.
-                      hub_files=vllm.HUB_FILES, api=HUGGINGFACE_API, metrics_port=HTTP)
+                      hub_files=vllm.HUB_FILES, api=HUGGINGFACE_API, metrics_port=HTTP,
+                      metrics=HUGGINGFACE_METRICS)
 TRITON = Runtime("triton", llm=False, model_repository=True, managed_flags=frozenset({
     "--model-control-mode", "--load-model", "--model-repository", "--model-store"}),
-    hub_files=None, api=triton.KSERVE_V2_API, metrics_port=triton.METRICS_PORT)
+    hub_files=None, api=triton.KSERVE_V2_API, metrics_port=triton.METRICS_PORT,
+    metrics=triton.SERIES)
 
 KSERVE = EngineDescriptor(
     name="kserve",
@@ -62,10 +87,13 @@ KSERVE = EngineDescriptor(
     metrics_port=HTTP,
     metrics_path="/metrics",
     service_suffix="-predictor",
+    workload_suffix="-predictor",
     service_port=80,
     health=None,
     runtimes=(HUGGINGFACE, TRITON),
+    # Each runtime's (`Runtime.metrics`).
     metrics=None,
+    autoscaled=False,
     lora=False,
     lora_files=None,
     object_store_weights=False,

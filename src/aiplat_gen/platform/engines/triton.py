@@ -49,6 +49,22 @@ RUNTIME = Runtime("triton", llm=False, model_repository=True, managed_flags=MANA
 MICROSECONDS = "1e6"
 """Triton's duration counters count microseconds."""
 
+SERIES = EngineMetrics(
+    served_name_label=None,
+    queue_depth=METRICS["nv_inference_pending_request_count"],
+    queue_word="pending",
+    requests=METRICS["nv_inference_request_success"],
+    running=None,
+    kv_cache_usage=None,
+    latency=Timing(METRICS["nv_inference_request_duration_us"], MICROSECONDS),
+    time_to_first_token=None,
+    queue_time=Timing(METRICS["nv_inference_queue_duration_us"], MICROSECONDS),
+    throughput=(("inferences", METRICS["nv_inference_count"]),),
+    errors=ErrorSignal(failed=METRICS["nv_inference_request_failure"], failed_matchers=(),
+                       total=None, by_target=False),
+)
+"""The series of `tritonserver` aiplat-gen queries."""
+
 TRITON = EngineDescriptor(
     name="triton",
     title="Triton",
@@ -57,23 +73,12 @@ TRITON = EngineDescriptor(
     metrics_port=METRICS_PORT,
     metrics_path="/metrics",
     service_suffix="",
+    workload_suffix="",
     service_port=HTTP.number,
     health=Probes(live="/v2/health/live", ready="/v2/health/ready"),
     runtimes=(RUNTIME,),
-    metrics=EngineMetrics(
-        served_name_label=None,
-        queue_depth=METRICS["nv_inference_pending_request_count"],
-        queue_word="pending",
-        requests=METRICS["nv_inference_request_success"],
-        running=None,
-        kv_cache_usage=None,
-        latency=Timing(METRICS["nv_inference_request_duration_us"], MICROSECONDS),
-        time_to_first_token=None,
-        queue_time=Timing(METRICS["nv_inference_queue_duration_us"], MICROSECONDS),
-        throughput=(("inferences", METRICS["nv_inference_count"]),),
-        errors=ErrorSignal(failed=METRICS["nv_inference_request_failure"], failed_matchers=(),
-                           total=None, by_target=False),
-    ),
+    metrics=SERIES,
+    autoscaled=True,
     lora=False,
     lora_files=None,
     object_store_weights=True,

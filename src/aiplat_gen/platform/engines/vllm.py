@@ -65,6 +65,25 @@ OPENAI_API = ServedApi(
 RUNTIME = Runtime("vllm", llm=True, model_repository=False, managed_flags=MANAGED_FLAGS,
                   hub_files=HUB_FILES, api=OPENAI_API)
 
+SERIES = EngineMetrics(
+    served_name_label="model_name",
+    queue_depth=METRICS["vllm:num_requests_waiting"],
+    queue_word="waiting",
+    requests=METRICS["vllm:request_success_total"],
+    running=METRICS["vllm:num_requests_running"],
+    kv_cache_usage=METRICS["vllm:kv_cache_usage_perc"],
+    latency=Timing(METRICS["vllm:e2e_request_latency_seconds"]),
+    time_to_first_token=Timing(METRICS["vllm:time_to_first_token_seconds"]),
+    queue_time=Timing(METRICS["vllm:request_queue_time_seconds"]),
+    throughput=(("prompt tokens", METRICS["vllm:prompt_tokens_total"]),
+                ("generated tokens", METRICS["vllm:generation_tokens_total"])),
+    # HTTP 5xx answers of the API server (its requests, failed or not, by status class).
+    errors=ErrorSignal(failed=METRICS["http_requests_total"],
+                       failed_matchers=(("status", "=", "5xx"),),
+                       total=METRICS["http_requests_total"], by_target=True),
+)
+"""The series of `vllm serve` aiplat-gen queries."""
+
 VLLM = EngineDescriptor(
     name="vllm",
     title="vLLM",
@@ -73,26 +92,12 @@ VLLM = EngineDescriptor(
     metrics_port=HTTP,
     metrics_path="/metrics",
     service_suffix="",
+    workload_suffix="",
     service_port=HTTP.number,
     health=Probes(live="/health", ready="/health"),
     runtimes=(RUNTIME,),
-    metrics=EngineMetrics(
-        served_name_label="model_name",
-        queue_depth=METRICS["vllm:num_requests_waiting"],
-        queue_word="waiting",
-        requests=METRICS["vllm:request_success_total"],
-        running=METRICS["vllm:num_requests_running"],
-        kv_cache_usage=METRICS["vllm:kv_cache_usage_perc"],
-        latency=Timing(METRICS["vllm:e2e_request_latency_seconds"]),
-        time_to_first_token=Timing(METRICS["vllm:time_to_first_token_seconds"]),
-        queue_time=Timing(METRICS["vllm:request_queue_time_seconds"]),
-        throughput=(("prompt tokens", METRICS["vllm:prompt_tokens_total"]),
-                    ("generated tokens", METRICS["vllm:generation_tokens_total"])),
-        # HTTP 5xx answers of the API server (its requests, failed or not, by status class).
-        errors=ErrorSignal(failed=METRICS["http_requests_total"],
-                           failed_matchers=(("status", "=", "5xx"),),
-                           total=METRICS["http_requests_total"], by_target=True),
-    ),
+    metrics=SERIES,
+    autoscaled=True,
     lora=True,
     lora_files=LORA_FILES,
     object_store_weights=False,

@@ -9,12 +9,36 @@ target (`SCRAPE_LABELS`). Sources (checked 2026-11):
 
 - vLLM (v0.11, V1 engine): `vllm/v1/metrics/loggers.py`, class `PrometheusStatLogger`, labels
   `["model_name", "engine"]` where `model_name` is the served model name; counters gain the
-  `_total` suffix from prometheus_client. vLLM's HTTP metrics come from
+  `_total` suffix from prometheus_client. Every `vllm:` family below has the same name, type and
+  labels in vLLM 0.24.0, the vLLM of KServe's Hugging Face runtime (same file, PyPI sdist
+  vllm-0.24.0; `vllm:request_success_total{finished_reason}` counts `stop`, `length`, `abort`,
+  `error`, `repetition`: `vllm/v1/engine/__init__.py` `FINISH_REASON_STRINGS`, where `error` is
+  a request-level engine failure, always answered 500). vLLM's HTTP metrics come from
   prometheus-fastapi-instrumentator (`mount_metrics` in `vllm/entrypoints/openai/api_server.py`):
   `http_requests_total{handler, method, status}` with status grouped as `2xx`..`5xx` (the
   instrumentator's defaults, PyPI project page).
 - Triton: "Metrics" in the Triton user guide (docs/user_guide/metrics.md): per-model counters and
   the pending-request gauge with labels `model`, `version`; failures also carry `reason`.
+- KServe's Hugging Face runtime (kserve/kserve v0.20.0, image `kserve/huggingfaceserver:v0.20.0`:
+  charts/kserve-runtime-configs tags it with the KServe version): its `/metrics`
+  (`python/kserve/kserve/protocol/rest/server.py` `metrics_handler`) encodes prometheus_client's
+  default `REGISTRY`. With the vLLM backend (`huggingfaceserver/__main__.py`
+  `is_vllm_backend_enabled`: `--backend` `auto` or `vllm` and a vLLM architecture) it runs
+  vLLM 0.24.0 in-process (`python/kserve/pyproject.toml` extra `llm`: `vllm==0.24.0`;
+  `huggingfaceserver/vllm/utils.py` builds an `AsyncLLM` with `disable_log_stats` from the
+  arguments, default False), whose `StatLoggerManager` always adds a `PrometheusStatLogger`
+  registering in that same registry (`vllm/v1/metrics/prometheus.py`
+  `get_prometheus_registry`: the default `REGISTRY` unless `PROMETHEUS_MULTIPROC_DIR` is set,
+  which neither the runtime nor its image sets). So the `vllm:` series are served on the
+  runtime's HTTP port 8080 at `/metrics`, with `model_name` = vLLM's served name: the
+  `--served-model-name` flag if given, else the model path (`vllm/config/model.py`
+  `get_served_model_name`; the runtime passes `--model_dir`, `/mnt/models`), not KServe's
+  `--model_name`. The runtime has no HTTP status counter: it does not mount vLLM's
+  prometheus-fastapi-instrumentator, and KServe's own histograms
+  (`python/kserve/kserve/metrics.py`: `request_preprocess_seconds`, `request_predict_seconds`,
+  `request_postprocess_seconds`, `request_explain_seconds`, label `model_name`) are observed
+  only on the v1/v2 predict path (`kserve/model.py` `Model.__call__`), never on the
+  `/openai/v1` endpoints an LLM is called on, so aiplat-gen queries none of them.
 - DCGM exporter: `etc/default-counters.csv` (`DCGM_FI_DEV_GPU_UTIL` in %, `DCGM_FI_DEV_FB_USED`
   in MiB) and its metric template (`gpu`, `UUID`, `pci_bus_id`, `device`, `modelName`,
   `Hostname`, `GPU_I_PROFILE`/`GPU_I_ID` on MIG); the workload's `namespace`/`pod`/`container`
@@ -58,7 +82,11 @@ DCGM_WORKLOAD = ("namespace", "pod", "container")
 KSM_CONTAINER = frozenset({"namespace", "pod", "container", "uid"})
 KSM_HPA = frozenset({"namespace", "horizontalpodautoscaler"})
 
-VLLM_SOURCE = "vllm-project/vllm v0.11.0 vllm/v1/metrics/loggers.py (PrometheusStatLogger)"
+KSERVE_VLLM_VERSION = "0.24.0"
+"""The vLLM of kserve/huggingfaceserver v0.20.0 (kserve/kserve v0.20.0,
+python/kserve/pyproject.toml)."""
+VLLM_SOURCE = ("vllm-project/vllm v0.11.0 and v" + KSERVE_VLLM_VERSION + " (KServe's Hugging Face "
+               "runtime) vllm/v1/metrics/loggers.py (PrometheusStatLogger)")
 VLLM_HTTP_SOURCE = ("vllm/entrypoints/openai/api_server.py mount_metrics + "
                     "prometheus-fastapi-instrumentator default metrics (PyPI)")
 TRITON_SOURCE = ("triton-inference-server/server docs/user_guide/metrics.md "

@@ -1,4 +1,6 @@
-"""The alert rules of the platform's PrometheusRule: one rule group per vLLM or Triton model.
+"""The alert rules of the platform's PrometheusRule: one rule group per scraped model (vLLM,
+Triton, KServe in `Standard` mode), from the series its engine or KServe runtime exports
+(`engines.metrics_of`).
 
 Each alert has a `severity` label (`warning` or `critical`), the model's `namespace` and
 `model`, and `summary`, `description` and `runbook_url` annotations (`<runbookBaseUrl>/
@@ -9,15 +11,19 @@ Each alert has a `severity` label (`warning` or `critical`), the model's `namesp
 | `ModelGPUUtilizationLow` | average GPU use < `gpuUtilizationLow` % (idle cost) | 1h | warning |
 | `ModelGPUUtilizationHigh` | average GPU use > `gpuUtilizationHigh` % (capacity) | 30m | warning |
 | `ModelLatencyHigh` | p95 end-to-end latency > `latencyP95Seconds` (Triton: mean) | 10m | warning |
-| `ModelErrorRateHigh` | failed requests / requests > `errorRatio` | 10m | critical |
+| `ModelErrorRateHigh` | failed requests / requests > `errorRatio` (see below) | 10m | critical |
 | `ModelQueueBacklog` | waiting requests > `queueDepth` | 15m | warning |
 | `ModelKVCacheNearlyFull` | fullest replica's KV cache > `kvCacheUsage` (vLLM) | 10m | warning |
 | `ModelPodRestarting` | a pod restarted more than `restartsPerHour` times in 1h | 0m | warning |
 | `ModelOOMKilled` | a container was OOM-killed and restarted in the last 30m | 0m | critical |
 | `ModelAtMaxReplicas` | the autoscaler runs `maxReplicas` | `atMaxReplicasFor` | warning |
 
-GPU alerts need the GPU Operator's DCGM ServiceMonitor and are left out for models on MIG
-slices, for which DCGM reports no `DCGM_FI_DEV_GPU_UTIL`.
+Failed requests are vLLM's HTTP 5xx answers, Triton's failed inferences, and for KServe's
+Hugging Face runtime (which has no HTTP status counter) the requests its vLLM engine finished
+with an error (`platform.engines.kserve`). The KV-cache alert is for vLLM backends (`vllm`,
+KServe's Hugging Face runtime). `ModelAtMaxReplicas` needs an autoscaler, which KServe models do
+not get. GPU alerts need the GPU Operator's DCGM ServiceMonitor and are left out for models on
+MIG slices, for which DCGM reports no `DCGM_FI_DEV_GPU_UTIL`.
 """
 
 from __future__ import annotations

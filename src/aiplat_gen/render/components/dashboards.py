@@ -1,8 +1,9 @@
-"""The platform's Grafana dashboard, generated from the profile: one row per vLLM or Triton model
-with its requests per second, throughput (tokens for vLLM, inferences for Triton), error share,
-latency (p95 end-to-end, time to first token and queue time for vLLM; means for Triton), queue
-(waiting and running requests), KV-cache use (vLLM) and GPU utilisation and memory (DCGM; not
-on MIG slices). Panels query the `datasource` variable (any Prometheus data
+"""The platform's Grafana dashboard, generated from the profile: one row per scraped model (vLLM,
+Triton, KServe in `Standard` mode, each from the series of its engine or KServe runtime) with its
+requests per second, throughput (tokens for vLLM backends, inferences for Triton), error share,
+latency (p95 end-to-end, time to first token and queue time for vLLM backends; means for
+Triton), queue (waiting and running requests), KV-cache use (vLLM backends) and GPU utilisation
+and memory (DCGM; not on MIG slices). Panels query the `datasource` variable (any Prometheus data
 source), so the dashboard works unchanged in every environment.
 
 It is shipped as a ConfigMap carrying the Grafana sidecar's label

@@ -7,13 +7,15 @@
   the `metrics` port (Triton, 8002) every `prometheus.scrapeInterval`, and copies the pod label
   `ai.platform/model` onto the series as `ai_platform_model` (`podTargetLabels`), which the
   queries select Triton and HTTP series by;
-- a PodMonitor per KServe predictor in `Standard` mode, on its runtime's metrics port (no alerts
-  or dashboard row yet: `platform.engines.kserve` says why);
+- a PodMonitor per KServe predictor in `Standard` mode, on its runtime's metrics port (also
+  copying `ai.platform/model`; a `Knative` predictor is not scraped, so it has no alerts or
+  dashboard row: `platform.scraping`);
 - a PodMonitor per data store that exports metrics (Redis with `redis.exporter`, Weaviate with
   `weaviate.metrics`, PostgreSQL run by CloudNativePG), on the pods' `metrics` port. Monitors
   and the network policies' Prometheus rules come from one list, `platform.scraping`;
 - a PrometheusRule `<platform>-models` in `spec.observability.namespace`, labelled with
-  `prometheus.ruleLabels`, with the alerts of `alerts` (see that module for the list);
+  `prometheus.ruleLabels`, with the alerts of `alerts` (see that module for the list), one
+  group per scraped model of every engine;
 - the Grafana dashboard ConfigMap `<platform>-models-dashboard` (see `dashboards`).
 
 The GPU Operator's DCGM ServiceMonitor gets the same `monitorLabels`, so the Prometheus scrapes
@@ -53,13 +55,14 @@ def render(ctx: RenderContext) -> Rendered:
     models = monitored_models(profile)
     if obs is None:
         return Rendered()
-    monitored = {m.name for m in models}
+    by_name = {m.name: m for m in profile.spec.models}
     objects: list[dict[str, Any]] = []
     for target in scrape_targets(profile):
-        if target.kind == "store" or target.name not in monitored:
+        model = by_name[target.name] if target.kind == "model" else None
+        if model is None or descriptor(model.engine).kserve_settings:
             objects += pod_monitor(ctx, obs, target)
         else:
-            objects += monitor(ctx, obs, next(m for m in models if m.name == target.name))
+            objects += monitor(ctx, obs, model)
     if not models:
         return Rendered(objects=objects)
     platform = profile.spec.platform.name
