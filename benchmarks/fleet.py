@@ -74,8 +74,10 @@ def base_profile(models: int) -> dict[str, Any]:
     for n in range(NAMESPACES):
         ns = copy.deepcopy(template)
         ns["name"] = f"serving-{n}"
-        ns["quota"] = {"gpus": gpus // NAMESPACES + 8, "cpu": "4000", "memory": "64Ti",
-                       "pods": 1000}
+        # each model: up to 3 replicas of 8 CPU and 64Gi
+        share = -(-models // NAMESPACES)
+        ns["quota"] = {"gpus": gpus // NAMESPACES + 8, "cpu": str(share * 3 * 8 + 64),
+                       "memory": f"{share * 3 * 64 + 1024}Gi", "pods": share * 3 + 100}
         spec["namespaces"].append(ns)
     spec["models"] = [_model(i) for i in range(models)]
     spec["gateway"]["routes"] = [{"model": model_name(i)} for i in range(models)]

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiplat_gen.core.errors import OutputError
 from aiplat_gen.output import writer
@@ -236,3 +238,30 @@ def test_two_renders_at_once_do_not_corrupt_the_tree(states: dict[str, Any],
         assert sorted(checks.values()) == [0, 3], checks
         record_matches_files(out)
         assert not list(out.glob(f"{writer.STAGING_PREFIX}*"))
+
+
+def _valid_rel_reference(rel: str) -> bool:
+    """The PurePosixPath reading of a path the tool may own (what `valid_rel` must agree with)."""
+    from pathlib import PurePosixPath
+
+    parts = PurePosixPath(rel).parts
+    if not (parts and not rel.startswith("/") and "\\" not in rel and "\x00" not in rel
+            and ".." not in parts and str(PurePosixPath(*parts)) == rel):
+        return False
+    if rel == "README.md":
+        return True
+    return (len(parts) >= 2 and parts[0] in ("base", "overlays", "helm", "argocd")
+            and rel.endswith(".yaml"))
+
+
+_SEGMENTS = ["base", "overlays", "helm", "argocd", "README.md", "a.yaml", ".", "..", "", "x",
+             "b\\c.yaml", "n\x00.yaml", ".yaml", "dev"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_SEGMENTS), min_size=0, max_size=5), st.booleans())
+def test_valid_rel_agrees_with_the_path_reading(segments: list[str], leading: bool) -> None:
+    from aiplat_gen.output.record import valid_rel
+
+    rel = ("/" if leading else "") + "/".join(segments)
+    assert valid_rel(rel) == _valid_rel_reference(rel), rel

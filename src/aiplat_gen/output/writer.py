@@ -117,20 +117,21 @@ def _ownership(rel: str, current: bytes, record: Record) -> str:
 
 class _Paths:
     """Checks paths inside the output folder (each folder once): no symlink on the way, no file
-    where a folder is needed."""
+    where a folder is needed. (String paths and `os.lstat`: a render checks thousands.)"""
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.folders: set[Path] = set()
+        self.root = os.fspath(out)
+        self.folders: set[str] = set()
 
     def target(self, rel: str) -> Path:
         """The path of rel inside the output folder, refused if it would follow a link."""
         if not valid_rel(rel):
             raise OutputError(f"{rel!r} is not a file inside the output folder")
-        current = self.out
-        parts = PurePosixPath(rel).parts
+        parts = rel.split("/")
+        current = self.root
         for index, part in enumerate(parts):
-            current = current / part
+            current = f"{current}/{part}"
             last = index == len(parts) - 1
             if not last and current in self.folders:
                 continue
@@ -146,7 +147,7 @@ class _Paths:
                     raise OutputError(f"{current} is a file where aiplat-gen writes a folder "
                                       "(move it away, or render into another folder with --out)")
                 self.folders.add(current)
-        return current
+        return self.out / rel
 
 
 Scope = set[str] | None  # the profiles rendered now; None: every profile (a render of --all)
@@ -313,9 +314,12 @@ def _apply_locked(out: Path, files: dict[str, str], owners: dict[str, str], scop
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         _write_atomically(staging / OWNER, json.dumps({"folder": folder_id(out)}))
+        made: set[Path] = set()
         for rel, text in writes.items():
             staged = staging / "new" / rel
-            staged.parent.mkdir(parents=True, exist_ok=True)
+            if staged.parent not in made:
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                made.add(staged.parent)
             staged.write_bytes(text.encode("utf-8"))
         # The record moves last: until it does, the previous record describes the folder.
         moves = [*todo.write, *todo.remove, *([RECORD] if RECORD in writes else [])]
@@ -342,10 +346,10 @@ def _journal(out: Path, staging: Path, moves: list[str], writes: dict[str, str],
     """Write (atomically) what the swap will do, for putting files back after a crash: the moves
     in order, the files and folders that do not exist yet, the new files' sha256, the output
     folder's identity and the inode of each file the render creates (a rename keeps it)."""
-    created_folders = sorted(
-        {str(parent) for rel in moves for parent in PurePosixPath(rel).parents
-         if str(parent) != "." and not (out / parent).is_dir()},
-        key=lambda folder: (-folder.count("/"), folder))
+    parents = {str(parent) for rel in {rel.rpartition("/")[0] for rel in moves}
+               for parent in (PurePosixPath(rel), *PurePosixPath(rel).parents)}
+    created_folders = sorted((p for p in parents if p != "." and not (out / p).is_dir()),
+                             key=lambda folder: (-folder.count("/"), folder))
     created = sorted(rel for rel in moves if not (out / rel).is_file())
     inodes = {}
     for rel in created:
@@ -368,15 +372,22 @@ def _swap(out: Path, staging: Path, journal: dict[str, Any]) -> None:
     """Move staged files into place, keeping each previous file in the staging folder; if
     anything fails or interrupts it, put every previous file back."""
     paths = _Paths(out)
+    made: set[Path] = set()
+
+    def folder_for(path: Path) -> None:
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+
     try:
         for rel in journal["moves"]:
             target = paths.target(rel) if rel != RECORD else out / RECORD
             if target.is_file():
                 backup = staging / "old" / rel
-                backup.parent.mkdir(parents=True, exist_ok=True)
+                folder_for(backup)
                 target.replace(backup)
             if rel in journal["sha256"]:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                folder_for(target)
                 (staging / "new" / rel).replace(target)
     except BaseException:
         with _shielded():

@@ -1,0 +1,222 @@
+"""Fleet speed (issue 18): the 200-model fleet rendered cold, unchanged and with one model
+changed, a 1,000-model fleet, `validate prod` and `--help`, for this checkout and, with
+--baseline REF, for another commit of aiplat-gen, side by side in one run.
+
+    .venv/bin/python benchmarks/speed.py [--baseline REF] [--repeat 5] [--large 1000]
+
+Every figure is the median of --repeat runs of a separate `python -m aiplat_gen` process (wall
+time of the whole process; peak resident memory of that process, from wait4), both trees
+byte-compiled as an installed package is. The fleet is `benchmarks/fleet.py`'s (the example
+platform with N vLLM models and dev, staging and prod environments); `render base` writes the
+root's files (the output README sums up every environment, so all four are rendered).
+
+- cold: empty output folder and an empty cache folder (AIPLAT_GEN_CACHE), so nothing is reused;
+- unchanged: the output folder as the previous render left it, its cache kept;
+- one model changed: each run changes one model's maxModelLen in base.yaml (alternating two
+  values), then renders.
+
+The load average is printed before and after: figures from a busy machine are not comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fleet import write_fleet  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+TARGETS = {  # issue 18, on this 2-core machine
+    "cold objects/s": 2500.0,
+    "unchanged s": 0.35,
+    "peak MiB": 150.0,
+    "one model changed s": 0.4,
+    "large peak MiB": 500.0,
+    "linearity": 1.2,
+    "validate prod s": 0.25,
+    "help s": 0.1,
+}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One aiplat-gen source tree to time."""
+
+    label: str
+    root: Path  # holds src/, templates/ and the example profiles/
+
+    def env(self, cache: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        return {**env, "PYTHONPATH": str(self.root / "src"), "AIPLAT_GEN_CACHE": str(cache)}
+
+
+def run(tool: Tool, args: list[str], cwd: Path, cache: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB, output) of one whole process; it must exit 0."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "aiplat_gen", *args], cwd=cwd,
+                            env=tool.env(cache), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{tool.label}: aiplat-gen {' '.join(args)} failed:\n{out[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def median(tool: Tool, args: list[str], cwd: Path, cache: Path, repeat: int,
+           before: Callable[[], None] | None = None) -> tuple[float, float, str]:
+    """Median wall time (and the largest peak memory) of `repeat` runs, `before()` ahead of
+    each."""
+    results = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        results.append(run(tool, args, cwd, cache))
+    walls = [r[0] for r in results]
+    return statistics.median(walls), max(r[1] for r in results), results[-1][2]
+
+
+def objects(out: str) -> int:
+    match = re.search(r"(\d+) objects", out)
+    if not match:
+        raise SystemExit(f"no object count in:\n{out[-2000:]}")
+    return int(match.group(1))
+
+
+def measure(tool: Tool, work: Path, large: Path, repeat: int) -> dict[str, float]:
+    """Every figure of one tool."""
+    figures: dict[str, float] = {}
+    cache = work / f"cache-{tool.label}"
+    out = work / "output"
+
+    def empty() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+
+    wall, peak, text = median(tool, ["render", "base"], work, cache, repeat, empty)
+    figures["objects"] = objects(text)
+    figures["cold s"] = wall
+    figures["cold objects/s"] = figures["objects"] / wall
+    figures["peak MiB"] = peak
+    run(tool, ["render", "base"], work, cache)  # leaves the folder (and the cache) current
+    wall, _, _ = median(tool, ["render", "base"], work, cache, repeat)
+    figures["unchanged s"] = wall
+
+    base = work / "profiles" / "base.yaml"
+    original = base.read_text("utf-8")
+    flip = iter(range(10**6))
+
+    def change_one() -> None:
+        value = 4096 if next(flip) % 2 == 0 else 8192
+        base.write_text(original.replace("maxModelLen: 8192", f"maxModelLen: {value}", 1),
+                        "utf-8")
+
+    wall, _, _ = median(tool, ["render", "base"], work, cache, repeat, change_one)
+    figures["one model changed s"] = wall
+    base.write_text(original, "utf-8")
+
+    large_out = large / "output"
+    large_cache = large / f"cache-{tool.label}"
+
+    def empty_large() -> None:
+        shutil.rmtree(large_out, ignore_errors=True)
+        shutil.rmtree(large_cache, ignore_errors=True)
+
+    wall, peak, text = median(tool, ["render", "base"], large, large_cache, 1, empty_large)
+    figures["large s"] = wall
+    figures["large objects"] = objects(text)
+    figures["large peak MiB"] = peak
+    figures["linearity"] = wall / (5 * figures["cold s"])
+    figures["validate prod s"] = median(tool, ["validate", "prod"], tool.root, cache,
+                                        repeat)[0]
+    figures["help s"] = median(tool, ["--help"], tool.root, cache, repeat)[0]
+    return figures
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """aiplat-gen at ref (src/, templates/, profiles/), byte-compiled. (The fleet is built from
+    this checkout's examples, so ref must accept them.)"""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src", "templates",
+                              "profiles"],
+                             check=True, capture_output=True).stdout
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    compileall.compile_dir(str(into / "src"), quiet=1)
+    return into
+
+
+ROWS = [  # (label, key, format, target comparison)
+    ("render base, cold: objects", "objects", "{:.0f}", None),
+    ("render base, cold: seconds", "cold s", "{:.2f}", None),
+    ("render base, cold: objects/s", "cold objects/s", "{:.0f}", ">="),
+    ("render base, cold: peak MiB", "peak MiB", "{:.0f}", "<"),
+    ("render base, unchanged: seconds", "unchanged s", "{:.3f}", "<"),
+    ("render base, one model changed: seconds", "one model changed s", "{:.2f}", "<"),
+    ("1,000 models, cold: seconds", "large s", "{:.2f}", None),
+    ("1,000 models, cold: objects", "large objects", "{:.0f}", None),
+    ("1,000 models, cold: peak MiB", "large peak MiB", "{:.0f}", "<"),
+    ("1,000 models / (5 x 200 models)", "linearity", "{:.2f}", "<="),
+    ("validate prod (examples): seconds", "validate prod s", "{:.3f}", "<"),
+    ("--help: seconds", "help s", "{:.3f}", "<"),
+]
+
+
+def met(key: str, value: float, how: str | None) -> str:
+    if how is None:
+        return ""
+    target = TARGETS[key]
+    ok = value >= target if how == ">=" else value <= target if how == "<=" else value < target
+    return f"{how} {target:g}: {'met' if ok else 'NOT met'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", help="a commit of this repository to time beside HEAD's "
+                        "working tree (e.g. the commit before a change)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--models", type=int, default=200)
+    parser.add_argument("--large", type=int, default=1000)
+    options = parser.parse_args()
+    compileall.compile_dir(str(REPO / "src"), quiet=1)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="aiplat-speed-") as tmp:
+        tools = [Tool("current", REPO)]
+        if options.baseline:
+            tools.insert(0, Tool(f"baseline {options.baseline}",
+                                 checkout(options.baseline, Path(tmp) / "baseline")))
+        columns: dict[str, dict[str, float]] = {}
+        for tool in tools:
+            work = Path(tmp) / f"fleet-{len(columns)}"
+            large = Path(tmp) / f"large-{len(columns)}"
+            write_fleet(work, options.models)
+            write_fleet(large, options.large)
+            columns[tool.label] = measure(tool, work, large, options.repeat)
+            shutil.rmtree(work)
+            shutil.rmtree(large)
+    width = max(len(r[0]) for r in ROWS)
+    labels = list(columns)
+    print(f"{'':{width}} | " + " | ".join(f"{label:>24}" for label in labels) + " | target")
+    for label, key, fmt, how in ROWS:
+        cells = " | ".join(f"{fmt.format(columns[t][key]):>24}" for t in labels)
+        print(f"{label:{width}} | {cells} | {met(key, columns[labels[-1]][key], how)}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
