@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import Result
 
 from aiplat_gen.checks.secrets import classify
@@ -233,3 +235,50 @@ def test_object_references_are_not_redacted() -> None:
     assert redact(f"{ref}: policy probes") == f"{ref}: policy probes"
     random_run = "Job/llm-serving/Qx7vK2pLm9Rt4wZ8yB3nF6hJ1sD5gA0c"
     assert REDACTED in redact(random_run)
+
+
+_PIECES = ["hf_", "sk-", "ghp_", "github_pat_", "AKIA", "ASIA", "AIza", "xoxb-", "glpat-",
+           "-----BEGIN RSA PRIVATE KEY-----", "eyJ", ".", "://", "u:p@h", "Ab3", "Zz9", "x" * 7,
+           "Q7wErTy9", "-", "_", " ", "=", "/"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+def test_the_prefilter_never_hides_a_credential(pieces: list[str]) -> None:
+    """`shape_spans` skips text its one-scan prefilter clears: with the prefilter matching
+    everything, the spans are the same."""
+    import re
+
+    from aiplat_gen.core import redact
+
+    text = "".join(pieces)
+    filtered = list(redact.shape_spans(text))
+    original = redact._MAYBE
+    try:
+        redact._MAYBE = re.compile("")
+        assert list(redact.shape_spans(text)) == filtered, text
+    finally:
+        redact._MAYBE = original
+
+
+@pytest.mark.parametrize("token", [
+    "AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE", "sk-Ab3Cd4Ef5Gh6Ij7Kl8Mn",
+    "xoxb-1234567890", "glpat-Ab3Cd4Ef5Gh6Ij7Kl8Mn", "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.abc",
+    "-----BEGIN PRIVATE KEY-----", "postgres://user:s3cretpw@db",
+    "hf_Ab3Cd4Ef5Gh6Ij7Kl8Mn9Op0Qr1St",
+    "ghp_" + "Ab3" * 12, "AIza" + "Ab3Cd4Ef5G" * 3 + "h6Ij7"])
+def test_the_prefilter_passes_each_kind_of_credential(token: str) -> None:
+    import re
+
+    from aiplat_gen.core import redact
+
+    text = f"value: {token} (x)"
+    filtered = list(redact.shape_spans(text))
+    original = redact._MAYBE
+    try:
+        redact._MAYBE = re.compile("")
+        unfiltered = list(redact.shape_spans(text))
+    finally:
+        redact._MAYBE = original
+    assert unfiltered, token  # a credential, as the patterns see it
+    assert filtered == unfiltered

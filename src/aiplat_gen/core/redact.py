@@ -110,9 +110,17 @@ def _random_looking(run: str) -> bool:
             and any(c.isdigit() for c in run) and entropy(run) >= ENTROPY_LIMIT)
 
 
+# Something every pattern below needs (a prefix, `://`, a long run): text without any of them
+# has no credential-shaped part, found with one scan instead of eleven.
+_MAYBE = re.compile(r"hf_|sk-|gh[pousr]_|github_pat_|AKIA|ASIA|AIza|xox[abposr]-|glpat-"
+                    r"|PRIVATE KEY-----|eyJ|://|[A-Za-z0-9+/=_-]{32}")
+
+
 def shape_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """Each part of text shaped like a credential whatever surrounds it (a known token, a URI's
     password, a long random string): (start, end, what it looks like)."""
+    if not _MAYBE.search(text):
+        return
     for kind, pattern in TOKEN_PATTERNS:
         for match in pattern.finditer(text):
             yield match.start(), match.end(), kind

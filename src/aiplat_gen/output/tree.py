@@ -18,10 +18,9 @@ from typing import Protocol
 from aiplat_gen.checks.validate import ValidatedProfile
 from aiplat_gen.core import tree_paths as paths
 from aiplat_gen.core.errors import UsageError
-from aiplat_gen.output import layout
+from aiplat_gen.output import layout, parallel
 from aiplat_gen.render.components import argocd
 from aiplat_gen.render.components.base import RenderContext
-from aiplat_gen.render.pipeline import render_full
 from aiplat_gen.render.rendered import FullRender
 
 __all__ = ["DEFAULT_TARGETS", "LaidOut", "Target", "Tree", "Unit", "build_tree", "paths"]
@@ -148,14 +147,14 @@ class LaidOut:
 
 
 def render_tree(profiles: Sequence[ValidatedProfile], templates_dir: Path | None,
-                step: Callable[[str], None] | None = None) -> Tree:
+                step: Callable[[str], None] | None = None, jobs: int | None = None) -> Tree:
     """Render every profile in full. `step(name)` is called as each render starts (for a
-    progress display). Refuses several roots: one tree has one root."""
-    renders: dict[str, FullRender] = {}
-    for vp in profiles:
-        if step is not None:
-            step(vp.name)
-        renders[vp.name] = render_full(RenderContext(vp.profile, templates_dir))
+    progress display). Refuses several roots: one tree has one root. The renders are
+    independent: with several profiles and processors they run in parallel (`parallel`)."""
+    names = [vp.name for vp in profiles]
+    renders = dict(zip(names, parallel.render_all([vp.profile for vp in profiles],
+                                                  templates_dir, names, step, jobs),
+                       strict=True))
     roots = sorted(vp.name for vp in profiles if vp.source.parent is None)
     if len(roots) > 1:
         raise UsageError("several root profiles (" + ", ".join(roots) + "); one tree has one "
