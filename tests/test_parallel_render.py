@@ -54,3 +54,17 @@ def test_an_error_in_a_worker_profile_is_the_sequential_error(tmp_path: Path) ->
                          [(None, 1, 0), (1, 4, 0), (2, 4, 1), (3, 4, 2), (8, 3, 2)])
 def test_workers(jobs: int | None, profiles: int, expected: int) -> None:
     assert parallel.workers(jobs, profiles) == expected
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parallel.workers(4, 4) == 0
+    finally:
+        stop.set()
+        other.join()
+    assert parallel.workers(4, 4) == 3

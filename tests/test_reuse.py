@@ -187,3 +187,24 @@ def test_all_profiles_reused_and_a_removed_profile_noticed(workspace: Path, cli:
     assert full_renders == ["--all", "--all"]
     assert not (workspace / "output" / "overlays" / "staging").exists()
     assert (workspace / "output" / RECORD).is_file()
+
+
+def test_an_input_edited_during_a_render_is_not_kept(workspace: Path, cli: Run,
+                                                     full_renders: list[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is read before the render, the profiles during it: a profile saved in between
+    would file that render under inputs it did not read."""
+    counted = render_command._render
+    prod = workspace / "profiles" / "prod.yaml"
+    original = prod.read_text()
+
+    def edited_meanwhile(request: render_command.RenderRequest, step: object) -> object:
+        if not full_renders:
+            _edit_profile(workspace)  # saved after the key was read, before the profiles are
+        return counted(request, step)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render_command, "_render", edited_meanwhile)
+    assert cli("render", "prod").exit_code == 0
+    prod.write_text(original)  # back to the inputs the key was read from
+    assert cli("render", "prod").exit_code == 0
+    assert full_renders == ["prod", "prod"]  # not answered from the first render

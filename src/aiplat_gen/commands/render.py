@@ -64,7 +64,10 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
         if kept is not None:
             return _reused(request, kept)
     result = _render(request, step)
-    if not request.diff:  # written, or found up to date by --check
+    # Kept when the folder is as rendered (written, or found up to date by --check) and no
+    # input changed while rendering (the key read before is the key read after).
+    if key is not None and key == reuse.key(request.refs, request.all_profiles,
+                                            settings.profiles_dir, settings.out_dir, templates):
         reuse.remember(key, settings.out_dir, result.files, result.owners, result.objects,
                        result.names, result.warnings)
     return result

@@ -9,13 +9,16 @@ computed by the same code from the same input, and they are put together by posi
 
 A worker that fails for any reason (a template error, a bug, a signal) sends nothing but that
 it failed; this process then renders that profile itself, so the error it raises is exactly
-the sequential one. Where `fork` is unavailable (not Linux or macOS) everything renders here.
+the sequential one. Everything renders here where `fork` is unavailable (not Linux or macOS)
+and while another thread runs (the progress display on a terminal): a child forked from a
+threaded process may inherit a lock that thread held (standard error's, rich's) and hang on it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -39,7 +42,8 @@ def _render_one(index: int) -> FullRender | None:
 
 def workers(jobs: int | None, profiles: int) -> int:
     """How many processes to use besides this one (0: render here only)."""
-    if profiles < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (profiles < 2 or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     wanted = jobs if jobs is not None else (cpus or 1)
