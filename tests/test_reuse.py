@@ -54,9 +54,9 @@ def test_unchanged_render_is_reused_with_its_warnings(workspace: Path, cli: Run,
     assert _stderr(second) == _stderr(first)  # the warnings, replayed
     assert "warning:" in _stderr(second)
     assert tree_bytes(workspace / "output") == written
-    check = cli("render", "prod", "--check")
+    check = cli("render", "prod", "--check")  # the CI gate trusts no cache: a full render
     assert check.exit_code == 0, check.output
-    assert "up to date" in check.stdout and full_renders == ["prod"]
+    assert "up to date" in check.stdout and full_renders == ["prod", "prod"]
 
 
 def _edit_profile(ws: Path) -> None:
@@ -88,7 +88,7 @@ def test_a_changed_input_or_folder_renders_in_full(workspace: Path, cli: Run,
     if change is _staging_leftover:
         return  # the full render deals with it (recovery), whatever it decides
     assert again.exit_code == 0, again.output
-    assert cli("render", "prod", "--check").exit_code == 0
+    assert cli("render", "prod").exit_code == 0
     assert full_renders == ["prod", "prod"]  # and the new state is reused in turn
 
 
@@ -168,12 +168,15 @@ def test_an_unusable_cache_never_fails_a_render(workspace: Path, cli: Run,
     assert full_renders == ["prod", "prod"]
 
 
-def test_diff_and_force_always_render_in_full(workspace: Path, cli: Run,
-                                              full_renders: list[str]) -> None:
+def test_check_diff_and_force_always_render_in_full(workspace: Path, cli: Run,
+                                                    full_renders: list[str]) -> None:
     assert cli("render", "prod").exit_code == 0
+    assert cli("render", "prod", "--check").exit_code == 0
     assert cli("render", "prod", "--diff").exit_code == 0
     assert cli("render", "prod", "--force").exit_code == 0
-    assert full_renders == ["prod", "prod", "prod"]
+    assert full_renders == ["prod"] * 4
+    assert cli("render", "prod").exit_code == 0
+    assert full_renders == ["prod"] * 4  # the state they found is reused
 
 
 def test_all_profiles_reused_and_a_removed_profile_noticed(workspace: Path, cli: Run,

@@ -49,7 +49,8 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
     laid out, then left out of what is written.
 
     When nothing changed since a render left the output folder as it is (`output.reuse`), its
-    result is reused: nothing is validated, rendered or written (not with --diff or --force)."""
+    result is reused: nothing is validated, rendered or written (not with --check, --diff or
+    --force)."""
     settings = request.settings
     folder.check_out_dir(settings.out_dir, settings.profiles_dir)
     templates = settings.templates_dir
@@ -57,15 +58,16 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
         what = "is not a folder" if templates.exists() else "does not exist"
         raise UsageError(f"--templates-dir {templates} {what}")
     key = None
-    if not (request.diff or request.force):
+    # `--check` is a gate (CI): it trusts no cache and renders in full, as do --diff and --force.
+    if not (request.check or request.diff or request.force):
         key = reuse.key(request.refs, request.all_profiles, settings.profiles_dir,
                         settings.out_dir, templates)
         kept = reuse.unchanged(key, settings.out_dir, request.all_profiles)
         if kept is not None:
             return _reused(request, kept)
-    result = _render(request, step)
-    # Kept when the folder is as rendered (written, or found up to date by --check) and no
-    # input changed while rendering (the key read before is the key read after).
+    result = _render(request, step)  # raises unless the folder is now as rendered
+    # Kept when the folder is as rendered and no input changed while rendering (the key read
+    # before is the key read after).
     if key is not None and key == reuse.key(request.refs, request.all_profiles,
                                             settings.profiles_dir, settings.out_dir, templates):
         reuse.remember(key, settings.out_dir, result.files, result.owners, result.objects,

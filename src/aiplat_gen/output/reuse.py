@@ -1,10 +1,10 @@
-"""Reuse of a render whose inputs have not changed (`render` and `render --check`).
+"""Reuse of a render whose inputs have not changed (`render`).
 
 A render is a function of its inputs: the profiles (every `*.yaml`/`*.yml` of the folders it
 reads: a profile's family and its parents live there), the `--templates-dir` override, the
 options and current folder (paths in messages are shown relative to it), and the tool itself
 (`core.package.fingerprint`: its code, templates, Python and libraries). `key` hashes all of
-them. After a render that wrote the folder (or found it up to date), `remember` keeps, in the
+them. After a render that wrote the folder, `remember` keeps, in the
 user cache (`renders/<key>.json`), what it produced: each file's sha256 and profile, the object
 counts, the warnings, and the sha256 of the record it left.
 
@@ -15,7 +15,9 @@ profiles), the full render would write, remove and report nothing new, so its re
 returned without validating or rendering anything. Anything else (a changed or unreadable
 input, an edited file, a cache entry that is missing or not as written) means the full render,
 which is always right; the cache only ever skips work, never decides an outcome the full render
-would not reach. `--diff` and `--force` always render in full.
+would not reach. `--check`, `--diff` and `--force` always render in full: `--check` is the gate
+CI runs, and a gate trusts no cache (anyone who can write the cache folder, a shared CI cache
+say, could otherwise make a stale output folder pass).
 """
 
 from __future__ import annotations
@@ -162,9 +164,12 @@ def remember(render_key: str | None, out: Path, files: dict[str, str], owners: d
         path = _entry_path(render_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, partial = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(entry, handle, sort_keys=True)
-        Path(partial).replace(path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(entry, handle, sort_keys=True)
+            Path(partial).replace(path)
+        finally:
+            Path(partial).unlink(missing_ok=True)
         _prune(path.parent)
 
 
