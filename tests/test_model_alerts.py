@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import pytest
 from ruamel.yaml import YAML
 
@@ -25,6 +24,7 @@ from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
 from aiplat_gen.render.pipeline import render_profile
 from conftest import REPO
+from test_promql import _selected
 
 KSERVE_GOLDEN = REPO / "tests" / "golden" / "serving-kserve" / "profiles"
 PROFILES = sorted([*(REPO / "profiles").glob("*.yaml"),
@@ -135,17 +135,6 @@ def test_kserve_models_of_both_runtimes_are_alerted_on_unless_knative(
     assert _check(kserve_profiles[0]) == 2
 
 
-def _selectors(expr: str) -> list[str]:
-    names: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.append(node.name)
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
-
-
 def test_kserve_alerts_name_only_metrics_of_the_facts_table_with_their_source(
         kserve_profiles: list[Path]) -> None:
     paths = [REPO / "profiles" / "prod.yaml", *kserve_profiles]
@@ -157,7 +146,7 @@ def test_kserve_alerts_name_only_metrics_of_the_facts_table_with_their_source(
             if not descriptor(model.engine).kserve_settings or group is None:
                 continue
             for rule in group:
-                for name in _selectors(rule["expr"]):
+                for name in _selected(rule["expr"]):
                     found = lookup(name)
                     assert found is not None, f"{rule['alert']}: {name} is not in the table"
                     metric = found[0]

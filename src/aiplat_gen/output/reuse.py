@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from aiplat_gen.core.cache import cache_dir
-from aiplat_gen.core.errors import Diagnostic, Position, ProfileRef, Severity
+from aiplat_gen.core.errors import Diagnostic, OutputError, Position, ProfileRef, Severity
 from aiplat_gen.core.package import fingerprint
 from aiplat_gen.output.record import RECORD, STAGING_PREFIX
+from aiplat_gen.output.writer import Paths
 
 FORMAT = 1
 KEEP = 32  # entries in the cache folder; the oldest go first
@@ -195,39 +196,17 @@ def _load(render_key: str) -> Reused | None:
         return None  # not as `remember` writes it: render in full
 
 
-class _Folders:
-    """Output files reached through real folders only (each folder checked once), read without
-    following a symlink."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = os.fspath(out)
-        self.real: dict[str, bool] = {}
-
-    def _real_folder(self, rel: str) -> bool:
-        known = self.real.get(rel)
-        if known is None:
-            parent, _, _ = rel.rpartition("/")
-            try:
-                mode = os.lstat(f"{self.out}/{rel}").st_mode
-                known = stat.S_ISDIR(mode) and (not parent or self._real_folder(parent))
-            except OSError:
-                known = False
-            self.real[rel] = known
-        return known
-
-    def sha(self, rel: str) -> str | None:
-        """sha256 of a regular output file, or None."""
-        parent, _, _ = rel.rpartition("/")
-        if parent and not self._real_folder(parent):
+def _owned_sha(paths: Paths, rel: str) -> str | None:
+    """sha256 of a regular output file reached through real folders only, or None."""
+    try:
+        target = paths.target(rel)
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except (OSError, OutputError):
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        try:
-            fd = os.open(f"{self.out}/{rel}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            return None
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            return _sha(handle.read())
+        return _sha(handle.read())
 
 
 def unchanged(render_key: str | None, out: Path, all_profiles: bool) -> Reused | None:
@@ -252,8 +231,8 @@ def unchanged(render_key: str | None, out: Path, all_profiles: bool) -> Reused |
     for rel, entry in record.items():
         if rel not in reused.files and (scope is None or entry["profile"] in scope):
             return None  # the full render would remove it
-    folders = _Folders(out)
+    paths = Paths(out)
     for rel, sha in reused.files.items():
-        if folders.sha(rel) != sha:
+        if _owned_sha(paths, rel) != sha:
             return None
     return reused

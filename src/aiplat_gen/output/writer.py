@@ -115,7 +115,7 @@ def _ownership(rel: str, current: bytes, record: Record) -> str:
     return "owned" if _sha(current) == entry["sha256"] else "edited"
 
 
-class _Paths:
+class Paths:
     """Checks paths inside the output folder (each folder once): no symlink on the way, no file
     where a folder is needed. (String paths and `os.lstat`: a render checks thousands.)"""
 
@@ -176,7 +176,7 @@ def _check_folder(out: Path) -> None:
 def _changes(out: Path, files: dict[str, str], owners: dict[str, str], scope: Scope) -> Changes:
     _check_folder(out)
     record = read_record(out) if out.is_dir() else {}
-    paths = _Paths(out)
+    paths = Paths(out)
     write: dict[str, str] = {}
     unchanged: list[str] = []
     foreign: list[str] = []
@@ -371,7 +371,7 @@ def _journal(out: Path, staging: Path, moves: list[str], writes: dict[str, str],
 def _swap(out: Path, staging: Path, journal: dict[str, Any]) -> None:
     """Move staged files into place, keeping each previous file in the staging folder; if
     anything fails or interrupts it, put every previous file back."""
-    paths = _Paths(out)
+    paths = Paths(out)
     made: set[Path] = set()
 
     def folder_for(path: Path) -> None:
@@ -409,7 +409,7 @@ def _created_by_render(target: Path, rel: str, journal: dict[str, Any]) -> bool:
 def _roll_back(out: Path, staging: Path, journal: dict[str, Any]) -> None:
     """Put the folder back as the journal found it. Works from what is on disk, so it is right
     wherever the moves stopped (even between a rename and the line after it)."""
-    paths = _Paths(out)
+    paths = Paths(out)
     for rel in reversed(journal["moves"]):
         target = paths.target(rel) if rel != RECORD else out / RECORD
         backup = staging / "old" / rel
