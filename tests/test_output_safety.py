@@ -195,9 +195,10 @@ _SLOW_MOVES = textwrap.dedent("""
     from pathlib import Path
     real = Path.replace
     def replace(self, target):
-        with open({log!r}, "a") as log:
-            log.write(f"{{os.getpid()}} {{time.monotonic()}}\\n")
-        time.sleep(0.004)  # widen the window in which two unlocked writers would interleave
+        if str(target).startswith({out!r}):  # the output folder's moves (not the user cache's)
+            with open({log!r}, "a") as log:
+                log.write(f"{{os.getpid()}} {{time.monotonic()}}\\n")
+            time.sleep(0.004)  # widen the window in which two unlocked writers would interleave
         return real(self, target)
     Path.replace = replace
     from aiplat_gen.cli import main
