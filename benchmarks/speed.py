@@ -98,17 +98,24 @@ def objects(out: str) -> int:
     return int(match.group(1))
 
 
+def emptier(*folders: Path) -> Callable[[], None]:
+    """A step that removes the folders (an output folder and its cache: nothing to reuse)."""
+
+    def empty() -> None:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return empty
+
+
 def measure(tool: Tool, work: Path, large: Path, repeat: int) -> dict[str, float]:
     """Every figure of one tool."""
     figures: dict[str, float] = {}
     cache = work / f"cache-{tool.label}"
     out = work / "output"
 
-    def empty() -> None:
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(cache, ignore_errors=True)
-
-    wall, peak, text = median(tool, ["render", "base"], work, cache, repeat, empty)
+    wall, peak, text = median(tool, ["render", "base"], work, cache, repeat,
+                              emptier(out, cache))
     figures["objects"] = objects(text)
     figures["cold s"] = wall
     figures["cold objects/s"] = figures["objects"] / wall
@@ -130,14 +137,9 @@ def measure(tool: Tool, work: Path, large: Path, repeat: int) -> dict[str, float
     figures["one model changed s"] = wall
     base.write_text(original, "utf-8")
 
-    large_out = large / "output"
     large_cache = large / f"cache-{tool.label}"
-
-    def empty_large() -> None:
-        shutil.rmtree(large_out, ignore_errors=True)
-        shutil.rmtree(large_cache, ignore_errors=True)
-
-    wall, peak, text = median(tool, ["render", "base"], large, large_cache, 1, empty_large)
+    wall, peak, text = median(tool, ["render", "base"], large, large_cache, 1,
+                              emptier(large / "output", large_cache))
     figures["large s"] = wall
     figures["large objects"] = objects(text)
     figures["large peak MiB"] = peak

@@ -5,7 +5,6 @@ JSON and GitHub formats carry the profile; long lists in messages are capped."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 from typer.testing import Result
 
 from aiplat_gen.core.hints import listed
-from conftest import REPO
 
 CANARY = """apiVersion: aiplat.dev/v1alpha1
 kind: PlatformProfile
@@ -29,11 +27,9 @@ spec:
 
 
 @pytest.fixture
-def profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "profiles"
-    shutil.copytree(REPO / "profiles", folder)
-    monkeypatch.chdir(tmp_path)
-    return folder
+def profiles(workspace: Path) -> Path:
+    """The example profiles in a temporary current folder (conftest's `workspace`)."""
+    return workspace / "profiles"
 
 
 def _errors(result: Result) -> list[str]:

@@ -5,22 +5,17 @@ overrides ONE value, which on its own is valid but breaks a relation with inheri
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
-from conftest import REPO
-
 
 @pytest.fixture
-def profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "profiles"
-    shutil.copytree(REPO / "profiles", folder)
-    monkeypatch.chdir(tmp_path)
-    return folder
+def profiles(workspace: Path) -> Path:
+    """The example profiles in a temporary current folder (conftest's `workspace`)."""
+    return workspace / "profiles"
 
 
 def _child(name: str, parent: str, spec: str) -> str:

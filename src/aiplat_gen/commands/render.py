@@ -57,19 +57,21 @@ def render(request: RenderRequest, step: Callable[[str], None] | None = None) ->
     if templates is not None and not templates.is_dir():
         what = "is not a folder" if templates.exists() else "does not exist"
         raise UsageError(f"--templates-dir {templates} {what}")
+    def inputs() -> str | None:
+        return reuse.key(request.refs, request.all_profiles, settings.profiles_dir,
+                         settings.out_dir, templates)
+
     key = None
     # `--check` is a gate (CI): it trusts no cache and renders in full, as do --diff and --force.
     if not (request.check or request.diff or request.force):
-        key = reuse.key(request.refs, request.all_profiles, settings.profiles_dir,
-                        settings.out_dir, templates)
+        key = inputs()
         kept = reuse.unchanged(key, settings.out_dir, request.all_profiles)
         if kept is not None:
             return _reused(request, kept)
     result = _render(request, step)  # raises unless the folder is now as rendered
     # Kept when the folder is as rendered and no input changed while rendering (the key read
     # before is the key read after).
-    if key is not None and key == reuse.key(request.refs, request.all_profiles,
-                                            settings.profiles_dir, settings.out_dir, templates):
+    if key is not None and key == inputs():
         reuse.remember(key, settings.out_dir, result.files, result.owners, result.objects,
                        result.names, result.warnings)
     return result

@@ -41,7 +41,6 @@ def per_object(maxsize: int) -> Callable[[Callable[[T], R]], Callable[[T], R]]:
         def wrapper(obj: T) -> R:
             return cached(_Identity(obj))
 
-        wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -4,6 +4,7 @@ on), so that a result may be reused only by the very same tool."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -45,6 +46,7 @@ def _libraries() -> list[str]:
     return sorted(names)
 
 
+@functools.cache  # the installation does not change while a command runs
 def fingerprint() -> str:
     """sha256 of the package's files and templates (paths and bytes), the Python version and
     the installed libraries."""
