@@ -74,8 +74,8 @@ def find_literal_secrets(profile: Profile) -> tuple[LiteralSecret, ...]:
                 found.setdefault(loc, LiteralSecret(
                     loc, f"a value after the secret-named flag {flag!r}", value))
             continue
-        key = next((p for p in reversed(visit.loc) if isinstance(p, str)), None)
         if isinstance(visit.value, str):
+            key = next((p for p in reversed(visit.loc) if isinstance(p, str)), None)
             kind = classify(visit.value, key)
             if kind is not None:
                 found.setdefault(visit.loc, LiteralSecret(visit.loc, kind, visit.value))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -117,15 +116,22 @@ class Visit(NamedTuple):
     """The model whose field (or field's list or map) holds the value."""
 
 
-def walk(model: BaseModel, loc: Loc = (), namespace: str | None = None) -> Iterator[Visit]:
-    """Visit every value below a model, depth first, in field order."""
+def walk(model: BaseModel, loc: Loc = (), namespace: str | None = None) -> list[Visit]:
+    """Every value below a model, depth first, in field order (appended to one list: a chain
+    of nested generators would pass each value up through every level above it)."""
+    found: list[Visit] = []
+    _walk_model(found, model, loc, namespace)
+    return found
+
+
+def _walk_model(found: list[Visit], model: BaseModel, loc: Loc, namespace: str | None) -> None:
     plan = _field_plan(type(model))
     if plan.has_namespace:
         ns = getattr(model, "namespace", None)
         if isinstance(ns, str):
             namespace = ns
     for name, key, markers in plan.fields:
-        yield from _walk_value(getattr(model, name), (*loc, key), namespace, markers, model)
+        _walk_value(found, getattr(model, name), (*loc, key), namespace, markers, model)
 
 
 @per_object(2)  # a large profile has a million values: keep few
@@ -150,17 +156,17 @@ def _field_plan(cls: type[BaseModel]) -> _FieldPlan:
         for name, info in fields.items()))
 
 
-def _walk_value(value: object, loc: Loc, namespace: str | None, markers: tuple[object, ...],
-                owner: BaseModel) -> Iterator[Visit]:
-    yield Visit(loc, value, namespace, markers, owner)
+def _walk_value(found: list[Visit], value: object, loc: Loc, namespace: str | None,
+                markers: tuple[object, ...], owner: BaseModel) -> None:
+    found.append(Visit(loc, value, namespace, markers, owner))
     if isinstance(value, BaseModel):
-        yield from walk(value, loc, namespace)
+        _walk_model(found, value, loc, namespace)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _walk_value(item, (*loc, index), namespace, markers, owner)
+            _walk_value(found, item, (*loc, index), namespace, markers, owner)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _walk_value(item, (*loc, str(key)), namespace, markers, owner)
+            _walk_value(found, item, (*loc, str(key)), namespace, markers, owner)
 
 
 def _markers(annotation: object) -> tuple[object, ...]:

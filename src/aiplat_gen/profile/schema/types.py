@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -27,6 +28,7 @@ _SUFFIX: dict[str, int | Decimal] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet repeats a few quantities thousands of times
 def parse_quantity(text: str) -> Decimal:
     """The numeric value of a Kubernetes quantity (`512Mi` -> 536870912, `500m` -> 0.5)."""
     match = _QUANTITY.match(text)
