@@ -5,17 +5,26 @@ from the profile, and tracing flags only when a collector is named."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from aiplat_gen.checks.validate import validate_file
 from aiplat_gen.platform.engines import descriptor
 from aiplat_gen.platform.telemetry import monitored_models
 from aiplat_gen.profile.schema.observability import Observability
 from aiplat_gen.profile.schema.profile import Profile
-from aiplat_gen.render.components.dashboards import queries
+from aiplat_gen.render.components.dashboards import (
+    _NOT_PLAIN,
+    _indented,
+    dashboard,
+    queries,
+)
 from aiplat_gen.render.pipeline import render_profile
 from aiplat_gen.render.rendered import FullRender
 from conftest import REPO
@@ -145,3 +154,35 @@ def test_tracing_flags_only_with_a_collector() -> None:
     (deployment,) = _kind(plain, "Deployment")
     assert "--otlp-traces-endpoint" not in deployment["spec"]["template"]["spec"][
         "containers"][0]["args"]
+
+
+# Any JSON value a dashboard could hold: the awkward ones (non-ASCII and control characters,
+# exponent and non-finite floats, integers beyond 64 bits) included.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON)
+@example(1e-05)  # json: 1e-05, orjson: 0.00001
+@example(1.5e-07)  # json: 1.5e-07, orjson: 1.5e-7
+@example(2**64)  # orjson refuses it
+@example(math.nan)  # json: NaN, orjson: null
+@example({"expr": "x > 1e6", "caf\u00e9": "\x7f"})
+def test_dashboard_text_is_jsons_indentation_byte_for_byte(value: Any) -> None:
+    """The dashboard's indented text (orjson where its bytes are json's) is exactly what
+    `json.dumps(indent=2, sort_keys=True)` writes, whatever the values."""
+    compact = json.dumps(value, sort_keys=True)
+    assert _indented.__wrapped__(compact) == json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
+def test_the_example_dashboards_are_indented_by_orjson(observed: Observed) -> None:
+    """The example dashboards take the fast path (else the speed-up would silently be gone)."""
+    profile, _, _ = observed
+    compact = json.dumps(dashboard(profile, monitored_models(profile)), sort_keys=True)
+    assert not _NOT_PLAIN.search(compact)
+    board = orjson.dumps(json.loads(compact), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    assert not _NOT_PLAIN.search(board.decode())
