@@ -158,6 +158,9 @@ def _check_documents(documents: list[Any], template: str, file: str,
             "the override")
 
 
+_STR_KEYS = {str}
+
+
 def _fresh(value: Any) -> Any:
     """What `json.loads(json.dumps(value))` gives (new containers, lists for tuples, plain
     strings), without the text in between for the plain trees components pass."""
@@ -166,7 +169,7 @@ def _fresh(value: Any) -> Any:
         return value
     if kind is list or kind is tuple:
         return [_fresh(item) for item in value]
-    if kind is dict and all(type(key) is str for key in value):
+    if kind is dict and (not value or set(map(type, value)) == _STR_KEYS):
         return {key: _fresh(item) for key, item in value.items()}
     return json.loads(json.dumps(value, ensure_ascii=False))
 

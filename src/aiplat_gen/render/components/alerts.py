@@ -28,6 +28,7 @@ MIG slices, for which DCGM reports no `DCGM_FI_DEV_GPU_UTIL`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiplat_gen.platform import promql
@@ -52,6 +53,7 @@ def _alert(obs: Observability, model: Model, name: str, expr: str, duration: str
     }
 
 
+@functools.cache  # a few alert names, thousands of rules
 def _kebab(name: str) -> str:
     out = ""
     for i, char in enumerate(name):
