@@ -164,7 +164,10 @@ def measure(tool: Tool, work: Path, large: Path, repeat: int) -> dict[str, float
 _FLOOR_SCRIPT = """
 import json, os, shutil, sys, tempfile, time
 from aiplat_gen.checks.selection import select, validate_many
-from aiplat_gen.core.settings import Settings
+try:
+    from aiplat_gen.core.settings import Settings
+except ImportError:  # before issue 18's work (5bd4703), Settings lived with select
+    from aiplat_gen.checks.selection import Settings
 start = time.perf_counter()
 validate_many(select([], True, Settings()), with_parents=True)
 validated = time.perf_counter() - start
