@@ -6,9 +6,11 @@ changed, a 1,000-model fleet, `validate prod` and `--help`, for this checkout an
 
 Every figure is the median of --repeat runs of a separate `python -m aiplat_gen` process (wall
 time of the whole process; peak resident memory of that process, from wait4), both trees
-byte-compiled as an installed package is. The fleet is `benchmarks/fleet.py`'s (the example
-platform with N vLLM models and dev, staging and prod environments); `render base` writes the
-root's files (the output README sums up every environment, so all four are rendered).
+byte-compiled as an installed package is. The two trees' runs alternate, step by step, so both
+meet the same moments of a machine whose speed drifts. The fleet is `benchmarks/fleet.py`'s
+(the example platform with N vLLM models and dev, staging and prod environments); `render base`
+writes the root's files (the output README sums up every environment, so all four are
+rendered).
 
 - cold: empty output folder and an empty cache folder (AIPLAT_GEN_CACHE), so nothing is reused;
 - unchanged: the output folder as the previous render left it, its cache kept;
@@ -38,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -85,19 +87,6 @@ def run(tool: Tool, args: list[str], cwd: Path, cache: Path) -> tuple[float, flo
     return wall, usage.ru_maxrss / 1024, out
 
 
-def median(tool: Tool, args: list[str], cwd: Path, cache: Path, repeat: int,
-           before: Callable[[], None] | None = None) -> tuple[float, float, str]:
-    """Median wall time (and the largest peak memory) of `repeat` runs, `before()` ahead of
-    each."""
-    results = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        results.append(run(tool, args, cwd, cache))
-    walls = [r[0] for r in results]
-    return statistics.median(walls), max(r[1] for r in results), results[-1][2]
-
-
 def objects(out: str) -> int:
     match = re.search(r"(\d+) objects", out)
     if not match:
@@ -105,58 +94,94 @@ def objects(out: str) -> int:
     return int(match.group(1))
 
 
-def emptier(*folders: Path) -> Callable[[], None]:
-    """A step that removes the folders (an output folder and its cache: nothing to reuse)."""
+@dataclass
+class Bench:
+    """One tool, its own copies of the fleets, and the samples taken of it."""
 
-    def empty() -> None:
-        for folder in folders:
+    tool: Tool
+    work: Path  # the 200-model fleet
+    large: Path  # the 1,000-model fleet
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def cache(self) -> Path:
+        return self.work / "cache"
+
+    def add(self, **values: float) -> None:
+        for key, value in values.items():
+            self.samples.setdefault(key, []).append(value)
+
+    def render(self, folder: Path, cache: Path) -> tuple[float, float, str]:
+        return run(self.tool, ["render", "base"], folder, cache)
+
+    def refresh(self) -> None:
+        self.render(self.work, self.cache)
+
+    def cold(self) -> None:
+        for folder in (self.work / "output", self.cache):
             shutil.rmtree(folder, ignore_errors=True)
+        wall, peak, text = self.render(self.work, self.cache)
+        self.add(**{"cold s": wall, "peak MiB": peak, "objects": objects(text)})
 
-    return empty
+    def unchanged(self) -> None:
+        self.add(**{"unchanged s": self.render(self.work, self.cache)[0]})
+
+    def one_model_changed(self) -> None:
+        base = self.work / "profiles" / "base.yaml"
+        text = base.read_text("utf-8")
+        # alternating two values: each run has one model to render anew
+        old, new = ("8192", "4096") if "maxModelLen: 8192" in text else ("4096", "8192")
+        base.write_text(text.replace(f"maxModelLen: {old}", f"maxModelLen: {new}", 1), "utf-8")
+        self.add(**{"one model changed s": self.render(self.work, self.cache)[0]})
+
+    def large_cold(self) -> None:
+        cache = self.large / "cache"
+        for folder in (self.large / "output", cache):
+            shutil.rmtree(folder, ignore_errors=True)
+        wall, peak, text = self.render(self.large, cache)
+        self.add(**{"large s": wall, "large peak MiB": peak, "large objects": objects(text)})
+
+    def validate_prod(self) -> None:
+        wall = run(self.tool, ["validate", "prod"], self.tool.root, self.cache)[0]
+        self.add(**{"validate prod s": wall})
+
+    def help(self) -> None:
+        self.add(**{"help s": run(self.tool, ["--help"], self.tool.root, self.cache)[0]})
+
+    def floors(self) -> None:
+        self.add(**floors(self.tool, self.work))
+
+    def figures(self) -> dict[str, float]:
+        """Medians of the samples (peaks: the largest), and the figures derived from them."""
+        figures = {key: (max if "MiB" in key else statistics.median)(values)
+                   for key, values in self.samples.items()}
+        figures["cold objects/s"] = figures["objects"] / figures["cold s"]
+        figures["linearity"] = figures["large s"] / (5 * figures["cold s"])
+        return figures
 
 
-def measure(tool: Tool, work: Path, large: Path, repeat: int) -> dict[str, float]:
-    """Every figure of one tool."""
-    figures: dict[str, float] = {}
-    cache = work / f"cache-{tool.label}"
-    out = work / "output"
+# (step, runs): each step runs for every tool in turn, `runs` times (None: --repeat), so the
+# tools share the machine's drift instead of one of them meeting a slow minute alone.
+STEPS: list[tuple[Callable[[Bench], None], int | None]] = [
+    (Bench.cold, None),
+    (Bench.refresh, 1),  # leaves output/ and the cache current
+    (Bench.unchanged, None),
+    (Bench.one_model_changed, None),
+    (Bench.large_cold, 1),
+    (Bench.validate_prod, None),
+    (Bench.help, None),
+    (Bench.refresh, 1),  # the floors read output/
+    (Bench.floors, None),
+]
 
-    wall, peak, text = median(tool, ["render", "base"], work, cache, repeat,
-                              emptier(out, cache))
-    figures["objects"] = objects(text)
-    figures["cold s"] = wall
-    figures["cold objects/s"] = figures["objects"] / wall
-    figures["peak MiB"] = peak
-    run(tool, ["render", "base"], work, cache)  # leaves the folder (and the cache) current
-    wall, _, _ = median(tool, ["render", "base"], work, cache, repeat)
-    figures["unchanged s"] = wall
 
-    base = work / "profiles" / "base.yaml"
-    original = base.read_text("utf-8")
-    flip = iter(range(10**6))
-
-    def change_one() -> None:
-        value = 4096 if next(flip) % 2 == 0 else 8192
-        base.write_text(original.replace("maxModelLen: 8192", f"maxModelLen: {value}", 1),
-                        "utf-8")
-
-    wall, _, _ = median(tool, ["render", "base"], work, cache, repeat, change_one)
-    figures["one model changed s"] = wall
-    base.write_text(original, "utf-8")
-
-    large_cache = large / f"cache-{tool.label}"
-    wall, peak, text = median(tool, ["render", "base"], large, large_cache, 1,
-                              emptier(large / "output", large_cache))
-    figures["large s"] = wall
-    figures["large objects"] = objects(text)
-    figures["large peak MiB"] = peak
-    figures["linearity"] = wall / (5 * figures["cold s"])
-    figures["validate prod s"] = median(tool, ["validate", "prod"], tool.root, cache,
-                                        repeat)[0]
-    figures["help s"] = median(tool, ["--help"], tool.root, cache, repeat)[0]
-    run(tool, ["render", "base"], work, cache)
-    figures.update(floors(tool, work, repeat))
-    return figures
+def measure(benches: list[Bench], repeat: int) -> dict[str, dict[str, float]]:
+    """Every figure of every tool, the tools' runs interleaved."""
+    for step, runs in STEPS:
+        for _ in range(runs or repeat):
+            for bench in benches:
+                step(bench)
+    return {bench.tool.label: bench.figures() for bench in benches}
 
 
 # In-process, in the fleet's folder after a render: how long validating the fleet's profiles
@@ -196,34 +221,28 @@ _MODULES = ("import aiplat_gen.cli, aiplat_gen.commands.render, aiplat_gen.check
             "aiplat_gen.output.tree, aiplat_gen.render.pipeline, aiplat_gen.reports.summary")
 
 
-def python_seconds(tool: Tool, code: str, cwd: Path, cache: Path, repeat: int) -> float:
-    """Median wall time of `python -c code`."""
-    walls = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=cwd, env=tool.env(cache), check=True,
-                       stdout=subprocess.DEVNULL)
-        walls.append(time.perf_counter() - start)
-    return statistics.median(walls)
+def python_seconds(tool: Tool, code: str, cwd: Path) -> float:
+    """Wall time of `python -c code`."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=cwd, env=tool.env(cwd / "cache"),
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
-def floors(tool: Tool, work: Path, repeat: int) -> dict[str, float]:
-    """What a cold render and a one-model change cannot go below with this design: the
-    interpreter with the stack's libraries, aiplat-gen's modules, validating the fleet's
-    profiles, creating its files (medians of `repeat`; the fleet's output folder rendered)."""
-    cache = work / "cache-floors"
-    stack = python_seconds(tool, _STACK, work, cache, repeat)
-    modules = python_seconds(tool, f"{_STACK}; {_MODULES}", work, cache, repeat)
-    steps = []
-    for _ in range(repeat):
-        done = subprocess.run([sys.executable, "-c", _FLOOR_SCRIPT], cwd=work,
-                              env=tool.env(cache), check=True, capture_output=True, text=True)
-        steps.append(json.loads(done.stdout))
-    validate = statistics.median(s["validate"] for s in steps)
-    create = statistics.median(s["create"] for s in steps)
-    return {"floor stack s": stack, "floor modules s": modules, "floor validate s": validate,
-            "floor create s": create, "floor cold s": modules + validate + create,
-            "floor changed s": modules + validate}
+def floors(tool: Tool, work: Path) -> dict[str, float]:
+    """One sample of what a cold render and a one-model change cannot go below with this
+    design: the interpreter with the stack's libraries, aiplat-gen's modules, validating the
+    fleet's profiles, creating its files (the fleet's output folder rendered)."""
+    stack = python_seconds(tool, _STACK, work)
+    modules = python_seconds(tool, f"{_STACK}; {_MODULES}", work)
+    done = subprocess.run([sys.executable, "-c", _FLOOR_SCRIPT], cwd=work,
+                          env=tool.env(work / "cache"), check=True, capture_output=True,
+                          text=True)
+    steps = json.loads(done.stdout)
+    return {"floor stack s": stack, "floor modules s": modules,
+            "floor validate s": steps["validate"], "floor create s": steps["create"],
+            "floor cold s": modules + steps["validate"] + steps["create"],
+            "floor changed s": modules + steps["validate"]}
 
 
 def checkout(ref: str, into: Path) -> Path:
@@ -292,15 +311,13 @@ def main() -> None:
         if options.baseline:
             tools.insert(0, Tool(f"baseline {options.baseline}",
                                  checkout(options.baseline, Path(tmp) / "baseline")))
-        columns: dict[str, dict[str, float]] = {}
-        for tool in tools:
-            work = Path(tmp) / f"fleet-{len(columns)}"
-            large = Path(tmp) / f"large-{len(columns)}"
-            write_fleet(work, options.models)
-            write_fleet(large, options.large)
-            columns[tool.label] = measure(tool, work, large, options.repeat)
-            shutil.rmtree(work)
-            shutil.rmtree(large)
+        benches = []
+        for index, tool in enumerate(tools):
+            bench = Bench(tool, Path(tmp) / f"fleet-{index}", Path(tmp) / f"large-{index}")
+            write_fleet(bench.work, options.models)
+            write_fleet(bench.large, options.large)
+            benches.append(bench)
+        columns = measure(benches, options.repeat)
     width = max(len(r[0]) for r in ROWS)
     labels = list(columns)
     print(f"{'':{width}} | " + " | ".join(f"{label:>24}" for label in labels) + " | target")
