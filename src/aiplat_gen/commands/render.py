@@ -105,6 +105,8 @@ def _render(request: RenderRequest, step: Callable[[str], None] | None) -> Rende
         objects={name: len(r.objects) for name, r in laid_out.renders.items() if name in scope},
         warnings=[w for vp in profiles for w in vp.warnings],
     )
+    # The full renders (most of the memory of a large tree) are not needed to write the files.
+    del laid_out
     out = settings.out_dir
     # --all renders every profile there is: files of profiles that no longer exist go too.
     owned_scope = None if request.all_profiles else scope
