@@ -124,7 +124,10 @@ def dashboard_json(profile: Profile, models: list[Model]) -> str:
 # in orjson), NaN or Infinity (json's spelling; orjson writes null), an integer beyond 64 bits
 # (orjson refuses it). When json's compact text or orjson's shows one of these (rare in a
 # dashboard), json indents, so the bytes are json's either way.
-_NOT_PLAIN = re.compile(r"[^\x00-\x7e]|\\u"  # a number token, not a digit in a query:
+# The numbers are matched as JSON tokens (after `[`, `:`, `,` or a space, before `,`, `}`, `]`
+# or a space), so `/ 1e6)` in a PromQL query does not count (a false match would only cost the
+# fast path, never change a byte).
+_NOT_PLAIN = re.compile(r"[^\x00-\x7e]|\\u"
                         r"|(?<![^\[:,\s])-?(?:[0-9.]+[eE][-+]?[0-9]+|NaN|Infinity)(?![^,}\]\s])")
 
 
