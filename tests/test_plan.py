@@ -86,8 +86,9 @@ def _pool(nodes: int) -> NodePool:
                                     "nodes": nodes, "cpu": "100", "memory": "1000Gi"})
 
 
-def _replica(name: str, gpus: int, memory_gib: int, cpu: int = 1) -> _Replica:
-    return _Replica(name, gpus, Decimal(cpu), Decimal(memory_gib * GIB))
+def _replica(name: str, gpus: int, memory_gib: int, cpu: int = 1, disk_gib: int = 0
+             ) -> _Replica:
+    return _Replica(name, gpus, Decimal(cpu), Decimal(memory_gib * GIB), Decimal(disk_gib * GIB))
 
 
 def test_pack_places_largest_first_on_the_first_node_with_room() -> None:
@@ -103,6 +104,9 @@ def test_pack_places_largest_first_on_the_first_node_with_room() -> None:
     assert len(nodes) == 2
     nodes, left = pack([_replica("cpu", 1, 1, cpu=60)] * 3, _pool(1), per_node=8)
     assert len(left) == 2 and len(nodes) == 1
+    # the pool's nodes have the default 100Gi of ephemeral storage
+    nodes, left = pack([_replica("disk", 1, 1, disk_gib=60)] * 3, _pool(2), per_node=8)
+    assert [r.model for r in left] == ["disk"] and len(nodes) == 2
     nodes, left = pack([_replica("any", 1, 1)], _pool(0), per_node=8)
     assert nodes == [] and len(left) == 1
 

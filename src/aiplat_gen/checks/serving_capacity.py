@@ -15,6 +15,7 @@ from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
 from aiplat_gen.platform.memory import Device
 from aiplat_gen.platform.resolved import ResolvedModel, resolve, uses_llm_runtime
+from aiplat_gen.platform.workload_resources import EPHEMERAL, LOG_ALLOWANCE, model_workload
 from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
@@ -174,10 +175,11 @@ def _breakdown(items: list[tuple[Model, int, int]]) -> str:
 
 
 def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
-    """Memory request <= limit; /dev/shm inside the limit; a replica fits a node; replicas fit
-    the namespace's CPU and memory quota (`checks.limit_ranges` compares the containers with
-    the namespace's LimitRange). Each compares values that may be written in different
-    profiles of the chain: a relation, placed at the one the most-derived profile wrote."""
+    """Memory request <= limit; /dev/shm inside the limit; a replica fits a node (CPU, memory,
+    ephemeral storage); replicas fit the namespace's CPU and memory quota
+    (`checks.limit_ranges` compares the containers with the namespace's LimitRange). Each
+    compares values that may be written in different profiles of the chain: a relation, placed
+    at the one the most-derived profile wrote."""
     spec = profile.spec
     namespaces = {n.name: (j, n) for j, n in enumerate(spec.namespaces)}
     cpu_sum: dict[str, Decimal] = defaultdict(Decimal)
@@ -216,6 +218,16 @@ def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
                 yield at.relation((*loc, "cpu"), [(*ploc, "cpu")],
                                   f"{res.cpu} CPU does not fit on a {pool.name!r} node "
                                   f"({pool.cpu} allocatable)")
+            disk = model_workload(profile, i, model).pod_requests().get(EPHEMERAL, Decimal(0))
+            if disk > parse_quantity(pool.ephemeral_storage):
+                yield at.relation(
+                    (*loc, "homeSize"), [(*loc, "tmpSize"), (*ploc, "ephemeralStorage")],
+                    f"a pod requests {int(disk) // 2**20}Mi of ephemeral storage (HOME "
+                    f"{res.home_size}, /tmp {res.tmp_size} and {LOG_ALLOWANCE} of logs), more "
+                    f"than a {pool.name!r} node has ({pool.ephemeral_storage} allocatable): "
+                    "the scheduler places none",
+                    "lower resources.homeSize or tmpSize, or raise the pool's ephemeralStorage "
+                    "(and its nodes' root volume)")
         found = namespaces.get(model.namespace)
         if found is None:
             continue

@@ -14,10 +14,11 @@ For one validated profile the plan shows
   the replicas need, and with `pricePerGpuHour` the cost per hour: every node of a static pool
   runs all the time, a Karpenter pool runs the nodes its replicas need;
 - **warnings** where replicas cannot all be scheduled. Replicas are packed onto the pool's nodes
-  largest first (GPUs, then memory and CPU requests), each replica on one node; a replica that
-  fits no node is reported with the numbers. This is the best case: the scheduler places pods
-  as they come and spreads them, so a plan without warnings does not promise that every order
-  of arrival fits, while a warning means no placement does at that size.
+  largest first (GPUs, then memory and CPU requests), each replica on one node, counting what
+  its pod requests as the scheduler does (ephemeral storage included); a replica that fits no
+  node is reported with the numbers. This is the best case: the scheduler places pods as they
+  come and spreads them, so a plan without warnings does not promise that every order of
+  arrival fits, while a warning means no placement does at that size.
 
 The same data prints as a table (rich on a terminal, plain text otherwise), as JSON and as
 Markdown; `output/README.md` embeds the Markdown form for every environment.
@@ -36,6 +37,7 @@ from aiplat_gen.platform.capacity import GPU_RESOURCE
 from aiplat_gen.platform.facts.gpus import mig_resource_name
 from aiplat_gen.platform.memory import Device, kv_cache_tokens
 from aiplat_gen.platform.resolved import ResolvedModel, resolve
+from aiplat_gen.platform.workload_resources import EPHEMERAL, model_workload
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
@@ -182,6 +184,7 @@ class _Replica:
     gpus: int
     cpu: Decimal
     memory: Decimal
+    disk: Decimal = Decimal(0)  # ephemeral-storage
 
 
 @dataclass
@@ -189,15 +192,17 @@ class _Node:
     gpus: int
     cpu: Decimal
     memory: Decimal
+    disk: Decimal
 
     def takes(self, replica: _Replica) -> bool:
         return (replica.gpus <= self.gpus and replica.cpu <= self.cpu
-                and replica.memory <= self.memory)
+                and replica.memory <= self.memory and replica.disk <= self.disk)
 
     def place(self, replica: _Replica) -> None:
         self.gpus -= replica.gpus
         self.cpu -= replica.cpu
         self.memory -= replica.memory
+        self.disk -= replica.disk
 
 
 def pack(replicas: list[_Replica], pool: NodePool, per_node: int
@@ -210,7 +215,8 @@ def pack(replicas: list[_Replica], pool: NodePool, per_node: int
     for replica in order:
         node = next((n for n in used if n.takes(replica)), None)
         if node is None and len(used) < pool.nodes:
-            fresh = _Node(per_node, parse_quantity(pool.cpu), parse_quantity(pool.memory))
+            fresh = _Node(per_node, parse_quantity(pool.cpu), parse_quantity(pool.memory),
+                          parse_quantity(pool.ephemeral_storage))
             if fresh.takes(replica):
                 used.append(fresh)
                 node = fresh
@@ -221,15 +227,21 @@ def pack(replicas: list[_Replica], pool: NodePool, per_node: int
     return used, left
 
 
-def _replicas(model: Model, count: int) -> list[_Replica]:
-    res = model.resources
-    memory = parse_quantity(res.memory_request or res.memory)
-    return [_Replica(model.name, model.gpus, parse_quantity(res.cpu), memory)] * count
+def _replicas(profile: Profile, index: int, model: Model, count: int) -> list[_Replica]:
+    """`count` replicas of a model, with what one pod requests as the scheduler counts it."""
+    pod = model_workload(profile, index, model).pod_requests()
+    return [_Replica(model.name, model.gpus, pod["cpu"], pod["memory"],
+                     pod.get(EPHEMERAL, Decimal(0)))] * count
 
 
 def _gib(value: Decimal) -> str:
     number = value / GIB
     return f"{int(number)}Gi" if number == number.to_integral() else f"{number:.1f}Gi"
+
+
+def _disk(value: Decimal) -> str:
+    """Ephemeral storage exactly (requests are whole MiB): `100Gi`, `12544Mi`."""
+    return f"{int(value // GIB)}Gi" if value % GIB == 0 else f"{int(value) // 2**20}Mi"
 
 
 def _cpu(value: Decimal) -> str:
@@ -246,17 +258,19 @@ def _unplaced_warning(pool: NodePool, device: Device, at: str, left: list[_Repli
     free = sum(n.gpus for n in nodes)
     return (f"{pool.name}: at {at} replicas {len(left)} of {total} replica(s) cannot be "
             f"scheduled ({who}): a {first.model} replica requests {first.gpus} "
-            f"{device.resource}, {_cpu(first.cpu)} CPU and {_gib(first.memory)}, and none of "
-            f"the {pool.nodes} node(s) ({device.per_node} {device.resource}, {pool.cpu} CPU, "
-            f"{pool.memory} each; {free} {device.resource} left free) has room for it")
+            f"{device.resource}, {_cpu(first.cpu)} CPU, {_gib(first.memory)} and "
+            f"{_disk(first.disk)} of ephemeral storage, and none of the {pool.nodes} node(s) "
+            f"({device.per_node} {device.resource}, {pool.cpu} CPU, {pool.memory}, "
+            f"{pool.ephemeral_storage} ephemeral storage each; {free} {device.resource} left "
+            "free) has room for it")
 
 
 def _pack_pool(profile: Profile, pool: NodePool, device: Device, at: str
                ) -> tuple[list[_Replica], list[_Node], list[_Replica]]:
     """(replicas of the pool's models at min or max, nodes used, replicas that fit none)."""
     index = 0 if at == "min" else 1
-    replicas = [r for m in profile.spec.models if m.node_pool == pool.name
-                for r in _replicas(m, replica_bounds(m)[index])]
+    replicas = [r for i, m in enumerate(profile.spec.models) if m.node_pool == pool.name
+                for r in _replicas(profile, i, m, replica_bounds(m)[index])]
     nodes, left = pack(replicas, pool, device.per_node)
     return replicas, nodes, left
 
