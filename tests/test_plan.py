@@ -9,9 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import Result
 
 from aiplat_gen.profile.schema.cluster import NodePool
+from aiplat_gen.profile.schema.types import binary_quantity, parse_quantity
 from aiplat_gen.reports.plan import _Replica, pack
 from conftest import REPO
 
@@ -138,3 +141,16 @@ def test_plan_text_is_plain_without_a_terminal_even_with_colour_forced(
     assert result.exit_code == 0
     assert "\x1b[" not in result.stdout
     assert result.stdout.startswith("plan for prod: acme-ai")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=2**63 - 1))
+def test_binary_quantity_is_exact(value: int) -> None:
+    """The quantities the plan and the checks print read back as the very byte count."""
+    assert parse_quantity(binary_quantity(Decimal(value))) == value
+
+
+def test_binary_quantity_takes_the_largest_exact_suffix() -> None:
+    assert binary_quantity(Decimal(12544 * 2**20)) == "12544Mi"
+    assert binary_quantity(Decimal(100 * 2**30)) == "100Gi"
+    assert binary_quantity(Decimal(1000)) == "1000"

@@ -20,7 +20,7 @@ from aiplat_gen.profile.locator import Loc, Locator
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
-from aiplat_gen.profile.schema.types import parse_quantity
+from aiplat_gen.profile.schema.types import binary_quantity, parse_quantity
 
 GIB = Decimal(1024**3)
 
@@ -222,7 +222,7 @@ def pod_resources(profile: Profile, at: Locator) -> Iterator[Diagnostic]:
             if disk > parse_quantity(pool.ephemeral_storage):
                 yield at.relation(
                     (*loc, "homeSize"), [(*loc, "tmpSize"), (*ploc, "ephemeralStorage")],
-                    f"a pod requests {int(disk) // 2**20}Mi of ephemeral storage (HOME "
+                    f"a pod requests {binary_quantity(disk)} of ephemeral storage (HOME "
                     f"{res.home_size}, /tmp {res.tmp_size} and {LOG_ALLOWANCE} of logs), more "
                     f"than a {pool.name!r} node has ({pool.ephemeral_storage} allocatable): "
                     "the scheduler places none",

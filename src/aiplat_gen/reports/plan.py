@@ -41,7 +41,7 @@ from aiplat_gen.platform.workload_resources import EPHEMERAL, model_workload
 from aiplat_gen.profile.schema.cluster import NodePool
 from aiplat_gen.profile.schema.profile import Profile
 from aiplat_gen.profile.schema.serving import Model
-from aiplat_gen.profile.schema.types import parse_quantity
+from aiplat_gen.profile.schema.types import binary_quantity, parse_quantity
 
 FORMATS = ("text", "json", "markdown")
 GIB = Decimal(1024**3)
@@ -184,7 +184,7 @@ class _Replica:
     gpus: int
     cpu: Decimal
     memory: Decimal
-    disk: Decimal = Decimal(0)  # ephemeral-storage
+    disk: Decimal  # ephemeral-storage
 
 
 @dataclass
@@ -239,11 +239,6 @@ def _gib(value: Decimal) -> str:
     return f"{int(number)}Gi" if number == number.to_integral() else f"{number:.1f}Gi"
 
 
-def _disk(value: Decimal) -> str:
-    """Ephemeral storage exactly (requests are whole MiB): `100Gi`, `12544Mi`."""
-    return f"{int(value // GIB)}Gi" if value % GIB == 0 else f"{int(value) // 2**20}Mi"
-
-
 def _cpu(value: Decimal) -> str:
     return str(int(value)) if value == value.to_integral() else f"{value:.1f}"
 
@@ -259,7 +254,8 @@ def _unplaced_warning(pool: NodePool, device: Device, at: str, left: list[_Repli
     return (f"{pool.name}: at {at} replicas {len(left)} of {total} replica(s) cannot be "
             f"scheduled ({who}): a {first.model} replica requests {first.gpus} "
             f"{device.resource}, {_cpu(first.cpu)} CPU, {_gib(first.memory)} and "
-            f"{_disk(first.disk)} of ephemeral storage, and none of the {pool.nodes} node(s) "
+            f"{binary_quantity(first.disk)} of ephemeral storage, and none of the "
+            f"{pool.nodes} node(s) "
             f"({device.per_node} {device.resource}, {pool.cpu} CPU, {pool.memory}, "
             f"{pool.ephemeral_storage} ephemeral storage each; {free} {device.resource} left "
             "free) has room for it")

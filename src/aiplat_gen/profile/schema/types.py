@@ -44,6 +44,17 @@ def parse_quantity(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a Kubernetes quantity") from None
 
 
+def binary_quantity(value: Decimal) -> str:
+    """A whole number of bytes as the exact quantity with the largest binary suffix that divides
+    it (`107374182400` -> `100Gi`, `13153337344` -> `12544Mi`), the inverse of
+    `parse_quantity`."""
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+        size = _SUFFIX[suffix]
+        if value >= size and value % size == 0:
+            return f"{int(value // size)}{suffix}"
+    return str(int(value))
+
+
 # "No quantity may represent a number greater than 2^63-1 in magnitude" (Kubernetes API
 # reference, Quantity); refusing larger ones also keeps every sum of quantities finite.
 QUANTITY_MAX = Decimal(2**63 - 1)
